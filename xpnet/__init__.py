@@ -1,0 +1,44 @@
+"""xpnet: L-layer fully-connected networks (the deeplearning.ai course's maths) written once
+against the Python Array API, so the same code trains on NumPy, CuPy, PyTorch, JAX and
+array-api-strict.
+
+    >>> import numpy as np, xpnet
+    >>> X = np.random.default_rng(0).random((4, 100)); Y = (X[:1] > 0.5).astype(float)
+    >>> model = xpnet.train(X, Y, [4, 5, 1], optimizer="adam", learning_rate=0.01, num_epochs=200)
+    >>> model.evaluate(X, Y) > 0.9
+    True
+"""
+
+from .activations import ACTIVATIONS, get_activation
+from .backend import (
+    BACKENDS,
+    Backend,
+    BackendUnavailableError,
+    available_backends,
+    get_backend,
+    synchronize,
+    to_numpy,
+)
+from .gradcheck import gradient_check
+from .initializers import initialize_parameters
+from .io import ModelFileError, load
+from .losses import compute_cost
+from .minibatches import random_mini_batches
+from .model import Model
+from .network import LayerCache, backward, forward
+from .optimizers import GD, OPTIMIZERS, Adam, Momentum, Optimizer, RMSProp, get_optimizer
+from .preprocessing import one_hot
+from .rng import RandomState
+from .schedules import ExponentialDecay, InverseTimeDecay
+from .training import train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "BACKENDS", "GD", "OPTIMIZERS", "Adam", "Backend", "BackendUnavailableError",
+    "ExponentialDecay", "InverseTimeDecay", "LayerCache", "Model", "ModelFileError", "Momentum",
+    "Optimizer", "RMSProp", "RandomState", "available_backends", "backward", "compute_cost",
+    "forward", "get_activation", "get_backend", "get_optimizer", "gradient_check",
+    "initialize_parameters", "load", "one_hot", "random_mini_batches", "synchronize", "to_numpy",
+    "train", "__version__",
+]

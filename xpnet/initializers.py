@@ -1,0 +1,61 @@
+"""Parameter initialisation: ``initialize_parameters(layer_dims, init=...)``.
+
+Weights are drawn on the host by :class:`xpnet.rng.RandomState` and then moved, so one seed
+gives the same starting network on every backend. Biases start at zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend, get_backend
+from .rng import RandomState, as_random_state
+from .validation import check_layer_dims
+
+#: Name -> weight scale as a function of (n_prev, scale).
+INITS = {
+    "zeros": lambda n_prev, scale: 0.0,
+    "random": lambda n_prev, scale: scale,
+    "xavier": lambda n_prev, scale: math.sqrt(1.0 / n_prev),
+    "he": lambda n_prev, scale: math.sqrt(2.0 / n_prev),
+}
+
+
+def initialize_parameters(
+    layer_dims: list[int] | tuple[int, ...],
+    init: str = "he",
+    *,
+    seed: int | RandomState | None = None,
+    dtype: Any = "float32",
+    backend: Any = None,
+    device: Any = None,
+    scale: float = 0.01,
+) -> dict[str, Any]:
+    """Parameters ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` for a net of ``layer_dims``.
+
+    ``init`` is ``"zeros"``, ``"random"`` (standard normal × ``scale``), ``"xavier"``
+    (× √(1/n_prev)) or ``"he"`` (× √(2/n_prev)). ``backend=None`` gives NumPy arrays.
+    """
+    dims = check_layer_dims(layer_dims)
+    if init not in INITS:
+        import difflib
+
+        close = difflib.get_close_matches(str(init), INITS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"init={init!r} is not known; expected one of {', '.join(INITS)}.{hint}")
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    be = backend if isinstance(backend, Backend) else get_backend(backend, device=device)
+    dt = be.dtype(dtype)
+    rng = as_random_state(seed)
+    params = {}
+    for l in range(1, len(dims)):
+        shape = (dims[l], dims[l - 1])
+        factor = INITS[init](dims[l - 1], scale)
+        W = rng.normal(shape) * factor if factor else np.zeros(shape)
+        params[f"W{l}"] = be.asarray(W, dtype=dt)
+        params[f"b{l}"] = be.asarray(np.zeros((dims[l], 1)), dtype=dt)
+    return params

@@ -1,0 +1,119 @@
+"""Losses, each paired with an output activation, and the L2 penalty.
+
+| output   | loss                                   | per-example value                  |
+|----------|----------------------------------------|------------------------------------|
+| sigmoid  | binary cross-entropy                   | −[y·log a + (1−y)·log(1−a)]        |
+| softmax  | categorical cross-entropy              | −Σ_c y_c·log a_c                   |
+| linear   | (half) squared error                   | ½·‖a − y‖²                         |
+
+Each pairing has the same output gradient, ``dZ_L = (A_L − Y) / m``, so the backward pass never
+divides by ``A_L``. Costs are computed from the logits ``Z_L`` when they are known (the training
+loop always passes them): log-sum-exp and ``log1p(exp(−|z|))`` never take ``log(0)``, so a
+saturated output gives a large finite cost, not NaN. Given only ``A_L``, probabilities are
+clipped to ``[eps, 1 − eps]`` of their dtype.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+
+from .activations import OUTPUT_LOSSES
+
+#: Mean squared error is halved so that its gradient matches the other two: dZ = (A - Y)/m.
+LOSSES = tuple(OUTPUT_LOSSES.values())
+
+
+def infer_output_activation(Y: Any) -> str:
+    """``"sigmoid"`` for one output row, ``"softmax"`` for several (the training default)."""
+    return "softmax" if Y.shape[0] > 1 else "sigmoid"
+
+
+def loss_sum_from_logits(xp: ModuleType, ZL: Any, Y: Any, activation: str) -> Any:
+    """Σ over examples of the loss of logits ``ZL`` (n_L, m) against ``Y``, as a 0-d array."""
+    if activation == "sigmoid":
+        # log(1 + exp(z)) - y z, written so that exp never overflows.
+        per = xp.maximum(ZL, 0.0) - ZL * Y + xp.log1p(xp.exp(-xp.abs(ZL)))
+        return xp.sum(per)
+    if activation == "softmax":
+        zmax = xp.max(ZL, axis=0, keepdims=True)
+        lse = zmax + xp.log(xp.sum(xp.exp(ZL - zmax), axis=0, keepdims=True))
+        return xp.sum(Y * (lse - ZL))
+    if activation == "linear":
+        D = ZL - Y
+        return 0.5 * xp.sum(D * D)
+    raise ValueError(f"no loss is defined for an output activation {activation!r}")
+
+
+def loss_sum_from_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str) -> Any:
+    """Σ over examples of the loss of outputs ``AL``; probabilities are clipped away from 0 and 1."""
+    if activation == "linear":
+        return loss_sum_from_logits(xp, AL, Y, "linear")
+    eps = xp.finfo(AL.dtype).eps
+    P = xp.clip(AL, eps, 1.0 - eps)
+    if activation == "sigmoid":
+        return -xp.sum(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P))
+    if activation == "softmax":
+        return -xp.sum(Y * xp.log(P))
+    raise ValueError(f"no loss is defined for an output activation {activation!r}")
+
+
+def l2_penalty_sum(xp: ModuleType, params: dict[str, Any]) -> Any:
+    """Σ_l ‖W_l‖² (Frobenius), as a 0-d array."""
+    total = None
+    for key, W in params.items():
+        if key.startswith("W"):
+            s = xp.sum(W * W)
+            total = s if total is None else total + s
+    return total
+
+
+def cost_array(xp: ModuleType, AL: Any, Y: Any, activation: str, *, logits: Any = None,
+               params: dict[str, Any] | None = None, lambd: float = 0.0) -> Any:
+    """The cost as a 0-d array on the device (no host synchronisation)."""
+    m = Y.shape[1]
+    if logits is not None:
+        total = loss_sum_from_logits(xp, logits, Y, activation)
+    else:
+        total = loss_sum_from_probabilities(xp, AL, Y, activation)
+    cost = total / m
+    if lambd:
+        if params is None:
+            raise ValueError("lambd > 0 needs params= to compute the L2 term λ/(2m)·Σ‖W‖²")
+        cost = cost + (lambd / (2.0 * m)) * l2_penalty_sum(xp, params)
+    return cost
+
+
+def compute_cost(
+    AL: Any,
+    Y: Any,
+    *,
+    params: dict[str, Any] | None = None,
+    lambd: float = 0.0,
+    activation: str | None = None,
+    logits: Any = None,
+) -> float:
+    """The cost of outputs ``AL`` (n_L, m) against targets ``Y`` (n_L, m), as a float.
+
+    The loss follows the output activation: binary cross-entropy for ``"sigmoid"``,
+    categorical cross-entropy for ``"softmax"``, half mean squared error for ``"linear"``.
+    ``activation=None`` infers sigmoid for one output row and softmax for several; pass
+    ``activation="linear"`` for regression. With ``lambd > 0`` the L2 term
+    ``λ/(2m)·Σ‖W_l‖²`` of ``params`` is added. Pass ``logits=caches[-1].Z`` for the exact,
+    overflow-free value from the logits.
+    """
+    from .validation import check_nonnegative, check_same_shape
+
+    xp = array_api_compat.array_namespace(AL, Y)
+    check_same_shape("AL", AL, "Y", Y)
+    lambd = check_nonnegative("lambd", lambd)
+    activation = activation or infer_output_activation(Y)
+    if activation not in OUTPUT_LOSSES:
+        raise ValueError(
+            f"activation={activation!r} has no loss; expected one of {', '.join(OUTPUT_LOSSES)}"
+        )
+    if Y.dtype != AL.dtype:
+        Y = xp.astype(Y, AL.dtype)
+    return float(cost_array(xp, AL, Y, activation, logits=logits, params=params, lambd=lambd))
