@@ -15,10 +15,9 @@ from typing import Any
 from .activations import default_activations
 from .backend import Backend, dtype_name, get_backend
 from .initializers import initialize_parameters
-from .losses import cost_array
 from .minibatches import batch_bounds, shuffled_indices
 from .model import Model
-from .network import _backward, _forward
+from .engines import make_engine
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
@@ -57,6 +56,7 @@ def train(
     print_cost: bool = False,
     print_every: int = 100,
     callback: Callable[[int, float], Any] | None = None,
+    engine: str = "auto",
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -78,6 +78,8 @@ def train(
     - ``params``: start from these parameters instead of initialising (training in stages).
     - ``lr_schedule``: ``schedule(lr0, epoch) -> lr``, e.g. :class:`xpnet.InverseTimeDecay`.
     - ``callback(epoch, cost)``: called after every epoch.
+    - ``engine``: ``"generic"`` is the Array-API reference step; ``"auto"`` picks a
+      backend-specific fast path when one exists for this configuration (see :mod:`xpnet.engines`).
     """
     dims = check_layer_dims(layer_dims)
     L = len(dims) - 1
@@ -116,8 +118,9 @@ def train(
     model = Model(params=params, activations=[a.name for a in acts], layer_dims=dims,
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
-    xp = be.xp
-    out = acts[-1].name
+    eng = make_engine(engine, be, params, acts, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
+    eng.load_data(X_d, Y_d)
+    model.config["engine"] = eng.name
     start = time.perf_counter()
     for epoch in range(num_epochs):
         if lr_schedule is not None:
@@ -125,18 +128,10 @@ def train(
         order = shuffled_indices(be, rng, m) if batch < m else None
         total = None
         for a, b in batch_bounds(m, batch):
-            if order is None:
-                Xb, Yb = X_d, Y_d
-            else:
-                idx = order[a:b]
-                Xb, Yb = xp.take(X_d, idx, axis=1), xp.take(Y_d, idx, axis=1)
-            AL, caches = _forward(xp, Xb, params, acts, keep_prob, rng, be)
-            c = cost_array(xp, AL, Yb, out, logits=caches[-1].Z, params=params, lambd=lambd)
-            total = c * (b - a) if total is None else total + c * (b - a)
-            grads = _backward(xp, AL, Yb, caches, acts, lambd, keep_prob, False)
-            params = opt.step(params, grads)
+            c = eng.step(order, a, b)
+            total = c if total is None else total + c
         cost = float(total) / m  # the one host synchronisation of the epoch
-        model.params = params
+        model.params = eng.params
         model.costs.append(cost)
         if print_cost and (epoch % print_every == 0 or epoch == num_epochs - 1):
             print(f"Cost after epoch {epoch}: {cost:.6f}")

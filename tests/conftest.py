@@ -1,0 +1,74 @@
+"""Shared fixtures: every test of the maths runs on each available backend.
+
+NumPy and array-api-strict always run. torch and JAX join when importable; CuPy and torch on
+CUDA join only with a CUDA device and carry the ``gpu`` marker. Missing ones skip with a reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import xpnet
+
+
+def _importable(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _cuda_for(name: str) -> str | None:
+    """None when ``name`` can use a CUDA device here, else the reason it cannot."""
+    if not _importable(name):
+        return f"{name} is not installed"
+    if name == "cupy":
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                return None
+        except Exception as exc:  # no driver: CuPy raises its own runtime error
+            return f"CuPy sees no CUDA device ({type(exc).__name__})"
+        return "CuPy sees no CUDA device"
+    import torch
+
+    return None if torch.cuda.is_available() else "torch sees no CUDA device"
+
+
+if _importable("jax"):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+BACKEND_PARAMS = [
+    pytest.param(("numpy", None), id="numpy"),
+    pytest.param(("array_api_strict", None), id="array_api_strict"),
+    pytest.param(("torch", "cpu"), id="torch",
+                 marks=pytest.mark.skipif(not _importable("torch"), reason="torch is not installed")),
+    pytest.param(("jax", None), id="jax",
+                 marks=pytest.mark.skipif(not _importable("jax"), reason="jax is not installed")),
+    pytest.param(("cupy", None), id="cupy",
+                 marks=[pytest.mark.gpu, pytest.mark.skipif(_cuda_for("cupy") is not None,
+                                                            reason=str(_cuda_for("cupy")))]),
+    pytest.param(("torch", "cuda"), id="torch-cuda",
+                 marks=[pytest.mark.gpu, pytest.mark.skipif(_cuda_for("torch") is not None,
+                                                            reason=str(_cuda_for("torch")))]),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def backend(request) -> xpnet.Backend:
+    """An :class:`xpnet.Backend` for each available library (and device)."""
+    name, device = request.param
+    return xpnet.get_backend(name, device=device)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+def host(x) -> np.ndarray:
+    """NumPy copy of a backend array (for assertions)."""
+    return xpnet.to_numpy(x)

@@ -1,0 +1,83 @@
+"""Training-step engines: what one mini-batch step does to the parameters.
+
+:class:`GenericEngine` is the reference: forward, cost, backward and optimizer step written
+against the Array API, exactly the public :func:`xpnet.forward` / :func:`xpnet.backward` /
+``Optimizer.step``. Backend-specific fast paths live beside it (in their own modules) and are
+tested against it; :func:`make_engine` chooses one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .activations import Activation
+from .backend import Backend
+from .losses import cost_array
+from .network import _backward, _forward
+from .optimizers import Optimizer
+from .rng import RandomState
+
+ENGINES = ("auto", "generic")
+
+
+class GenericEngine:
+    """One training step on any array-API backend (the reference implementation)."""
+
+    name = "generic"
+
+    def __init__(self, backend: Backend, params: dict[str, Any], acts: list[Activation],
+                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
+                 rng: RandomState) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self._params = params
+        self.acts = acts
+        self.optimizer = optimizer
+        self.lambd = lambd
+        self.keep_prob = keep_prob
+        self.rng = rng
+        self.output = acts[-1].name
+
+    def load_data(self, X: Any, Y: Any) -> None:
+        """The training set, already on the device: ``X`` (n_x, m), ``Y`` (n_y, m)."""
+        self.X, self.Y = X, Y
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._params
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state (step count, per-parameter moments) in the generic format."""
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+    def step(self, order: Any, a: int, b: int) -> Any:
+        """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
+
+        Returns the batch's cost times its size, as a 0-d device array (no host sync).
+        """
+        xp = self.xp
+        if order is None:
+            Xb, Yb = self.X, self.Y
+        else:
+            idx = order[a:b]
+            Xb, Yb = xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
+        AL, caches = _forward(xp, Xb, self._params, self.acts, self.keep_prob, self.rng,
+                              self.backend)
+        c = cost_array(xp, AL, Yb, self.output, logits=caches[-1].Z, params=self._params,
+                       lambd=self.lambd)
+        grads = _backward(xp, AL, Yb, caches, self.acts, self.lambd, self.keep_prob, False)
+        self._params = self.optimizer.step(self._params, grads)
+        return c * (b - a)
+
+
+def make_engine(engine: str, backend: Backend, params: dict[str, Any], acts: list[Activation],
+                optimizer: Optimizer, *, lambd: float, keep_prob: float,
+                rng: RandomState) -> GenericEngine:
+    """The engine called ``engine`` (``"auto"`` picks the fastest that supports this run)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not known; expected one of {', '.join(ENGINES)}")
+    return GenericEngine(backend, params, acts, optimizer, lambd=lambd, keep_prob=keep_prob,
+                         rng=rng)
