@@ -174,13 +174,12 @@ def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
     """The namespace's floating dtype for ``dtype`` (``"float32"``, ``np.float64``, ``xp.float32``)."""
     if isinstance(dtype, str):
         name = dtype
-    elif dtype in (xp.float32, xp.float64):
+    elif isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+        name = np.dtype(dtype).name
+    elif any(dtype is d or dtype == d for d in (xp.float32, xp.float64)):
         return dtype
     else:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            name = str(dtype)
+        name = str(dtype)
     if name not in DTYPES:
         raise ValueError(f"dtype={dtype!r} is not supported; expected one of {', '.join(DTYPES)}")
     return getattr(xp, name)

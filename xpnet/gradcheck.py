@@ -64,7 +64,7 @@ def gradient_check(
 
     approx = []
     for i in range(n):
-        bump = xp.where(positions == i, epsilon, 0.0)
+        bump = xp.astype(positions == i, f64) * epsilon
         plus = cost_of(unflatten(theta + bump))
         minus = cost_of(unflatten(theta - bump))
         approx.append((plus - minus) / (2.0 * epsilon))

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
 from .validation import check_layer_dims
@@ -55,7 +53,9 @@ def initialize_parameters(
     for l in range(1, len(dims)):
         shape = (dims[l], dims[l - 1])
         factor = INITS[init](dims[l - 1], scale)
-        W = rng.normal(shape) * factor if factor else np.zeros(shape)
-        params[f"W{l}"] = be.asarray(W, dtype=dt)
-        params[f"b{l}"] = be.asarray(np.zeros((dims[l], 1)), dtype=dt)
+        if factor:
+            params[f"W{l}"] = be.asarray(rng.normal(shape) * factor, dtype=dt)
+        else:
+            params[f"W{l}"] = be.xp.zeros(shape, dtype=dt, device=be.device)
+        params[f"b{l}"] = be.xp.zeros((dims[l], 1), dtype=dt, device=be.device)
     return params

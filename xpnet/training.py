@@ -14,10 +14,10 @@ from typing import Any
 
 from .activations import default_activations
 from .backend import Backend, dtype_name, get_backend
+from .engines import make_engine
 from .initializers import initialize_parameters
 from .minibatches import batch_bounds, shuffled_indices
 from .model import Model
-from .engines import make_engine
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
@@ -26,10 +26,9 @@ from .validation import (
     check_keep_prob,
     check_layer_dims,
     check_nonnegative,
-    check_training_data,
     check_params_chain,
+    check_training_data,
 )
-
 
 DEFAULT_LEARNING_RATE = 0.0075
 
