@@ -98,3 +98,15 @@ def test_normalize_backend_name_lists_choices():
 def test_available_backends_includes_the_always_present_ones():
     found = xpnet.available_backends()
     assert "numpy" in found and "array_api_strict" in found
+
+
+def test_jax_float64_without_x64_mode_is_refused():
+    jax = pytest.importorskip("jax")
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(ValueError, match="jax_enable_x64"):
+            get_backend("jax").dtype("float64")
+        assert "float32" in str(get_backend("jax").dtype("float32"))
+    finally:
+        jax.config.update("jax_enable_x64", previous)

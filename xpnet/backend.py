@@ -156,7 +156,18 @@ class Backend:
         synchronize(self, x)
 
     def dtype(self, dtype: Any) -> Any:
-        return resolve_dtype(self.xp, dtype)
+        """This backend's dtype for ``dtype``; float64 on JAX needs x64 mode switched on."""
+        dt = resolve_dtype(self.xp, dtype)
+        if self.name == "jax" and dtype_name(dt) == "float64":
+            import jax
+
+            if not jax.config.read("jax_enable_x64"):
+                raise ValueError(
+                    "dtype='float64' on JAX needs 64-bit mode: call "
+                    "jax.config.update('jax_enable_x64', True) before creating arrays, "
+                    "or train in float32"
+                )
+        return dt
 
 
 def _is_array(x: Any) -> bool:
