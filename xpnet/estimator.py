@@ -160,18 +160,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     # -- settings -------------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
+        raw: Any = self.hidden_layer_sizes
         try:
-            sizes = list(sizes)
+            sizes = [raw] if isinstance(raw, numbers.Integral) else list(raw)
         except TypeError:
-            sizes = [None]
-        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
+            sizes = [raw]
+        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) > 0
                    for n in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must be a tuple of positive ints such as (20, 7, 5), got "
-                f"{self.hidden_layer_sizes!r}"
+                f"{raw!r}"
             )
         return [int(n) for n in sizes]
 
