@@ -231,8 +231,8 @@ def _csv(path: Path, label_column: str | None) -> TrainingData:
         raise CLIError(f"{path} needs at least two columns (features and a label), "
                        f"found {width} on its first line")
     col = _label_index(label_column, first, width, path)
-    by_name = label_column is not None and not _is_int(label_column)
-    if by_name or not all(_is_number(c) for i, c in enumerate(first) if i != col):
+    by_name = label_column is not None and not _parses(label_column, int)
+    if by_name or not all(_parses(c, float) for i, c in enumerate(first) if i != col):
         lines = lines[1:]  # a header
     if not lines:
         raise CLIError(f"{path} has a header but no examples")
@@ -246,10 +246,10 @@ def _csv(path: Path, label_column: str | None) -> TrainingData:
         X = features.astype(np.float64)
     except ValueError:
         r, c = next((r, c) for r, row in enumerate(features) for c, v in enumerate(row)
-                    if not _is_number(v))
+                    if not _parses(v, float))
         raise CLIError(f"{path}, line {lines[r][0]}: {str(features[r, c])!r} (column "
                        f"{c + 1 if c < col else c + 2}) is not a number") from None
-    y = labels.astype(np.int64) if all(_is_int(v) for v in labels) else labels
+    y = labels.astype(np.int64) if all(_parses(v, int) for v in labels) else labels
     codes, _, classes = _encode(y, None, str(path))
     return TrainingData(X.T.copy(), codes, None, None, classes)
 
@@ -258,7 +258,7 @@ def _label_index(label_column: str | None, first_row: list[str], width: int, pat
     """The label column as an index: a number (negative counts from the end) or a header name."""
     if label_column is None:
         return width - 1
-    if _is_int(label_column):
+    if _parses(label_column, int):
         index = int(label_column)
         if not -width <= index < width:
             raise CLIError(f"--label-column {index} is outside the {width} columns of {path}")
@@ -270,17 +270,10 @@ def _label_index(label_column: str | None, first_row: list[str], width: int, pat
     return names.index(label_column)
 
 
-def _is_number(text: str) -> bool:
+def _parses(text: str, kind: type[int] | type[float]) -> bool:
+    """Whether ``kind(text)`` succeeds: ``int`` for class numbers, ``float`` for features."""
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
+        kind(text)
     except ValueError:
         return False
     return True
