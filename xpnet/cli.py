@@ -12,6 +12,7 @@ import csv
 import importlib
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -707,6 +708,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xpnet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `xpnet info ... | head`: the reader left; leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if "--debug" in argv:
             raise
