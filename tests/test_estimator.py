@@ -52,6 +52,7 @@ def test_binary_string_labels(moons):
     assert clf.n_iter_ == 150 == len(clf.loss_curve_)
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     assert clf.model_.activations == ["relu", "relu", "sigmoid"]
+    assert clf.model_.config["classes"] == ["lower", "upper"]
 
 
 def test_multiclass_is_softmax_over_sorted_classes():

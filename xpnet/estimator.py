@@ -75,7 +75,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray (n_classes,)
         The labels, sorted; column ``k`` of :meth:`predict_proba` is ``classes_[k]``.
     model_ : xpnet.Model
-        The trained network (``model_.save(path)`` writes it for ``xpnet info``).
+        The trained network, its class names in ``model_.config["classes"]``
+        (``model_.save(path)`` writes it for ``xpnet info``).
     loss_curve_ : list of float
         The cost of every epoch.
     n_iter_ : int
@@ -139,6 +140,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             dtype=self.dtype, backend=self.backend, device=self.device,
             print_cost=bool(self.verbose), print_every=1,
         )
+        self.model_.config["classes"] = [str(c) for c in classes.tolist()]  # for `xpnet info`
         self.classes_ = classes
         self.loss_curve_ = list(self.model_.costs)
         self.n_iter_ = len(self.loss_curve_)
