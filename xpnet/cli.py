@@ -50,7 +50,7 @@ HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.
 DATA_HELP = f"""\
 DATA is one of:
   - a shipped data set: {", ".join(SHIPPED)}
-    (a folder that has one of these names is read as ./NAME);
+    (write ./NAME for a folder that has one of these names);
   - a .npz file with arrays X (examples, features) and y (examples,), and
     optionally X_test and y_test; X with more than two axes, such as images
     (m, 64, 64, 3), is flattened per example. Labels may be integers or strings;
