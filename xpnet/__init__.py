@@ -9,6 +9,8 @@ array-api-strict.
     True
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .activations import ACTIVATIONS, get_activation
 from .backend import (
     BACKENDS,
@@ -32,6 +34,9 @@ from .rng import RandomState
 from .schedules import ExponentialDecay, InverseTimeDecay
 from .training import train
 
+if TYPE_CHECKING:
+    from .estimator import MLPClassifier as MLPClassifier
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -42,3 +47,12 @@ __all__ = [
     "initialize_parameters", "load", "one_hot", "random_mini_batches", "synchronize", "to_numpy",
     "train", "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``xpnet.MLPClassifier`` is imported on first use: only it needs scikit-learn."""
+    if name == "MLPClassifier":
+        from .estimator import MLPClassifier as MLPClassifier
+
+        return MLPClassifier
+    raise AttributeError(f"module 'xpnet' has no attribute {name!r}")

@@ -1,0 +1,718 @@
+"""The ``xpnet`` command line: ``train``, ``predict`` and ``info``, plus ``bench`` and
+``reproduce`` (whose options and work live in :mod:`xpnet.benchmarks` and :mod:`xpnet.reproduce`).
+
+``xpnet COMMAND --help`` documents every option. A failure prints one line,
+``xpnet: error: ...``, and exits with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import math
+import os
+import re
+import sys
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from . import __version__
+from .activations import ACTIVATIONS
+from .backend import BACKENDS, DTYPES
+from .io import load
+from .model import Model
+from .optimizers import OPTIMIZERS
+from .training import DEFAULT_LEARNING_RATE, train
+
+#: Data sets shipped with xpnet (loaded by :func:`xpnet.datasets.load_dataset`).
+SHIPPED = ("cat", "mnist", "mnist-3v7", "football", "moons", "circles")
+#: File name endings read as images.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+#: Exit status of every failure the user can fix.
+EXIT_ERROR = 2
+#: Subcommands whose options and work live in another module: name -> (module, help).
+DELEGATED = {
+    "reproduce": ("xpnet.reproduce", "train the course's networks and compare with its numbers"),
+    "bench": ("xpnet.benchmarks", "time training on each backend"),
+}
+#: The smallest side of a square picture guessed from a model's input size.
+MIN_SIDE = 8
+HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.output_only)
+
+DATA_HELP = f"""\
+DATA is one of:
+  - a shipped data set: {", ".join(SHIPPED)}
+    (write ./NAME for a folder that has one of these names);
+  - a .npz file with arrays X (examples, features) and y (examples,), and
+    optionally X_test and y_test; X with more than two axes, such as images
+    (m, 64, 64, 3), is flattened per example. Labels may be integers or strings;
+  - a .csv file, one example per row: numeric features and one label column
+    (the last, or --label-column). A first row that is not numeric is a header;
+  - a folder of images ({", ".join(IMAGE_SUFFIXES)})
+    labelled by their file names: by default the letters a name starts with
+    (dog.1.jpg -> dog, cat_7.png -> cat), or the first group of --label-pattern.
+    Images are resized to --image-size (64x64 RGB) and scaled to [0, 1].
+Labels are sorted and numbered from 0 (cat -> 0, dog -> 1). Two classes train a
+sigmoid output (--layers ends in 1), more a softmax (--layers ends in the number
+of classes). Features of .npz and .csv files are used as they are: scale them
+yourself. Data without a test set of its own is split: --test-fraction of it is
+held out for testing."""
+
+
+class CLIError(Exception):
+    """A mistake in the command or its input: reported as one line, exit status 2."""
+
+
+#: Exceptions that report a mistake in the command or its input (a file, a setting).
+USER_ERRORS = (CLIError, ValueError, TypeError, OSError, ImportError, FloatingPointError)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wrap one-paragraph texts; keep texts with line breaks (the data formats) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line that points to ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- the training data --------------------------------------------------------------------------
+@dataclass
+class TrainingData:
+    """Examples in the course layout: ``train_x`` (n_x, m), ``train_y`` (1, m) class indices.
+
+    ``classes[k]`` names class ``k``; ``image`` is (height, width, channels) when the features
+    are the pixels of images, ``None`` otherwise.
+    """
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    test_x: np.ndarray | None
+    test_y: np.ndarray | None
+    classes: list[str]
+    image: tuple[int, int, int] | None = None
+
+
+def load_training_data(source: str, *, label_column: str | None = None,
+                       label_pattern: str | None = None, image_size: int = 64,
+                       test_fraction: float = 0.2, seed: int = 0) -> TrainingData:
+    """Read DATA (see :data:`DATA_HELP`) and hold out ``test_fraction`` when it has no test set."""
+    path = Path(source)
+    if source in SHIPPED:
+        data = _shipped(source)
+    elif path.is_dir():
+        data = _image_folder(path, label_pattern, image_size)
+    elif path.suffix.lower() == ".npz":
+        data = _npz(_existing(path))
+    elif path.suffix.lower() == ".csv":
+        data = _csv(_existing(path), label_column)
+    else:
+        raise CLIError(
+            f"DATA {source!r} is neither a shipped data set ({', '.join(SHIPPED)}) nor a .npz "
+            f"file, a .csv file or a folder of images"
+        )
+    if data.test_x is None and test_fraction > 0:
+        data = _hold_out(data, test_fraction, seed)
+    return data
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise CLIError(f"no such file: {path}")
+    return path
+
+
+def _shipped(name: str) -> TrainingData:
+    try:
+        from .datasets import load_dataset
+    except ImportError as exc:
+        raise CLIError(
+            f"the shipped data sets need the module xpnet.datasets, which this installation "
+            f"lacks ({exc})"
+        ) from None
+    ds = load_dataset(name, dtype="float64")
+    train_y = _as_indices(np.asarray(ds.train_y))
+    test_y = None if ds.test_y is None else _as_indices(np.asarray(ds.test_y))
+    n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
+    names = list(ds.classes) if ds.classes is not None else []
+    if len(names) != n_classes:
+        names = list(range(n_classes))
+    classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    n_x = np.asarray(ds.train_x).shape[0]
+    image = image_shape(n_x) if name in ("cat", "mnist", "mnist-3v7") else None
+    return TrainingData(np.asarray(ds.train_x), train_y,
+                        None if ds.test_x is None else np.asarray(ds.test_x), test_y,
+                        classes, image)
+
+
+def _as_indices(Y: np.ndarray) -> np.ndarray:
+    """Class indices (1, m) from one-hot (C, m) or index (1, m) / (m,) labels."""
+    if Y.ndim == 2 and Y.shape[0] > 1:
+        return np.argmax(Y, axis=0).reshape(1, -1)
+    return Y.reshape(1, -1).astype(np.int64)
+
+
+def _encode(y: np.ndarray, y_test: np.ndarray | None, source: str
+            ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """Labels of any kind -> class indices (1, m), numbered in sorted order, and the names."""
+    classes, codes = np.unique(y, return_inverse=True)
+    test_codes = None
+    if y_test is not None:
+        unknown = np.setdiff1d(y_test, classes)
+        if unknown.size:
+            raise CLIError(f"{source}: the test labels {unknown[:5].tolist()} never occur in "
+                           "the training labels")
+        test_codes = np.searchsorted(classes, y_test).reshape(1, -1)
+    return codes.reshape(1, -1), test_codes, [str(c) for c in classes.tolist()]
+
+
+def _examples_as_columns(X: np.ndarray, name: str, source: str) -> np.ndarray:
+    """Rows = examples (m, ...) -> columns = examples (n_x, m), as float64."""
+    if X.ndim < 2:
+        raise CLIError(f"{source}: {name} must have one row per example (examples, features), "
+                       f"got shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise CLIError(f"{source}: {name} must be numeric, got dtype {X.dtype}")
+    return X.reshape(X.shape[0], -1).T.astype(np.float64)
+
+
+def _labels_vector(y: np.ndarray, name: str, m: int, source: str) -> np.ndarray:
+    if y.ndim > 1 and max(y.shape) != y.size:
+        raise CLIError(f"{source}: {name} must be one label per example (examples,), "
+                       f"got shape {y.shape}")
+    y = y.reshape(-1)
+    if y.shape[0] != m:
+        raise CLIError(f"{source}: {name} has {y.shape[0]} labels for {m} examples")
+    return y
+
+
+def _npz(path: Path) -> TrainingData:
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"{path} is not a .npz archive (write one with numpy.savez)")
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    if "X" not in arrays or "y" not in arrays:
+        raise CLIError(f"{path} must hold arrays 'X' (examples, features) and 'y' (examples,); "
+                       f"it holds {', '.join(arrays) or 'nothing'}")
+    X = _examples_as_columns(arrays["X"], "X", str(path))
+    y = _labels_vector(arrays["y"], "y", X.shape[1], str(path))
+    X_test = y_test = None
+    if ("X_test" in arrays) != ("y_test" in arrays):
+        raise CLIError(f"{path} must hold both X_test and y_test, or neither")
+    if "X_test" in arrays:
+        X_test = _examples_as_columns(arrays["X_test"], "X_test", str(path))
+        y_test = _labels_vector(arrays["y_test"], "y_test", X_test.shape[1], str(path))
+    codes, test_codes, classes = _encode(y, y_test, str(path))
+    return TrainingData(X, codes, X_test, test_codes, classes)
+
+
+def _csv(path: Path, label_column: str | None) -> TrainingData:
+    with open(path, newline="", encoding="utf-8") as fh:
+        lines = [(n, row) for n, row in enumerate(csv.reader(fh), start=1) if row]
+    if not lines:
+        raise CLIError(f"{path} is empty")
+    first = lines[0][1]
+    width = len(first)
+    if width < 2:
+        raise CLIError(f"{path} needs at least two columns (features and a label), "
+                       f"found {width} on its first line")
+    col = _label_index(label_column, first, width, path)
+    by_name = label_column is not None and not _parses(label_column, int)
+    if by_name or not all(_parses(c, float) for i, c in enumerate(first) if i != col):
+        lines = lines[1:]  # a header
+    if not lines:
+        raise CLIError(f"{path} has a header but no examples")
+    for n, row in lines:
+        if len(row) != width:
+            raise CLIError(f"{path}, line {n}: {len(row)} fields, expected {width}")
+    cells = np.array([row for _, row in lines], dtype=str)
+    labels = np.char.strip(cells[:, col])
+    features = np.delete(cells, col, axis=1)
+    try:
+        X = features.astype(np.float64)
+    except ValueError:
+        r, c = next((r, c) for r, row in enumerate(features) for c, v in enumerate(row)
+                    if not _parses(v, float))
+        raise CLIError(f"{path}, line {lines[r][0]}: {str(features[r, c])!r} (column "
+                       f"{c + 1 if c < col else c + 2}) is not a number") from None
+    y = labels.astype(np.int64) if all(_parses(v, int) for v in labels) else labels
+    codes, _, classes = _encode(y, None, str(path))
+    return TrainingData(X.T.copy(), codes, None, None, classes)
+
+
+def _label_index(label_column: str | None, first_row: list[str], width: int, path: Path) -> int:
+    """The label column as an index: a number (negative counts from the end) or a header name."""
+    if label_column is None:
+        return width - 1
+    if _parses(label_column, int):
+        index = int(label_column)
+        if not -width <= index < width:
+            raise CLIError(f"--label-column {index} is outside the {width} columns of {path}")
+        return index % width
+    names = [c.strip() for c in first_row]
+    if label_column not in names:
+        raise CLIError(f"--label-column {label_column!r} is not in the header of {path} "
+                       f"({', '.join(names)})")
+    return names.index(label_column)
+
+
+def _parses(text: str, kind: type[int] | type[float]) -> bool:
+    """Whether ``kind(text)`` succeeds: ``int`` for class numbers, ``float`` for features."""
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _image_folder(folder: Path, label_pattern: str | None, size: int) -> TrainingData:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise CLIError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    try:
+        regex = re.compile(label_pattern or r"^[A-Za-z]+")
+    except re.error as exc:
+        raise CLIError(f"--label-pattern {label_pattern!r} is not a regular expression ({exc})"
+                       ) from None
+    labels = []
+    for p in files:
+        match = regex.search(p.name)
+        if match is None:
+            raise CLIError(f"{p.name} does not match --label-pattern {regex.pattern!r}, so it "
+                           "has no label; rename it or give another --label-pattern")
+        labels.append(match.group(1) if regex.groups else match.group(0))
+    shape = (size, size, 3)
+    X = np.stack([read_image(p, shape) for p in files], axis=1)
+    codes, _, classes = _encode(np.array(labels), None, str(folder))
+    return TrainingData(X, codes, None, None, classes, shape)
+
+
+def _hold_out(data: TrainingData, fraction: float, seed: int) -> TrainingData:
+    """Move a random ``fraction`` of the examples (at least one) to the test set."""
+    m = data.train_x.shape[1]
+    n_test = max(1, round(m * fraction))
+    if n_test >= m:
+        raise CLIError(f"--test-fraction {fraction} leaves no training examples out of {m}")
+    order = np.random.default_rng(seed).permutation(m)
+    test, keep = np.sort(order[:n_test]), np.sort(order[n_test:])
+    return TrainingData(data.train_x[:, keep], data.train_y[:, keep], data.train_x[:, test],
+                        data.train_y[:, test], data.classes, data.image)
+
+
+# -- images -------------------------------------------------------------------------------------
+def image_shape(n_x: int) -> tuple[int, int, int] | None:
+    """(h, w, channels) of square images with ``n_x`` pixel values: s·s·3 (RGB) or s·s (grey),
+    for sides of at least :data:`MIN_SIDE`; ``None`` for other sizes."""
+    for channels in (3, 1):
+        side = math.isqrt(n_x // channels)
+        if n_x % channels == 0 and side * side * channels == n_x and side >= MIN_SIDE:
+            return side, side, channels
+    return None
+
+
+def read_image(path: Path, shape: tuple[int, int, int], invert: bool = False) -> np.ndarray:
+    """The image at ``path`` resized to ``shape`` (h, w, channels), flattened like the course
+    (``image.reshape(-1)``) and scaled to [0, 1] (``invert``: 1 − value, light-on-dark)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise CLIError('reading images needs Pillow: pip install "xpnet[cli]"') from None
+    h, w, channels = shape
+    with Image.open(path) as img:
+        pixels = np.asarray(img.convert("RGB" if channels == 3 else "L").resize((w, h)),
+                            dtype=np.float64) / 255.0
+    return (1.0 - pixels if invert else pixels).reshape(-1)
+
+
+# -- progress -----------------------------------------------------------------------------------
+class Progress:
+    """``callback(epoch, cost)`` for :func:`xpnet.train`: a tqdm bar over the epochs with the
+    running cost and examples/s, or (without tqdm) a line every tenth of the run, on stderr.
+
+    The bar appears with the first epoch's cost, so an error in the settings leaves none behind.
+    """
+
+    def __init__(self, num_epochs: int, num_examples: int, enabled: bool = True) -> None:
+        self.num_epochs, self.m, self.enabled = num_epochs, num_examples, enabled
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        self.tqdm = tqdm
+
+    def __call__(self, epoch: int, cost: float) -> None:
+        if not self.enabled:
+            return
+        rate = self.m * (epoch + 1) / max(time.perf_counter() - self.start, 1e-9)
+        if self.tqdm is not None:
+            if self.bar is None:
+                self.bar = self.tqdm(total=self.num_epochs, unit="epoch", file=sys.stderr,
+                                     dynamic_ncols=True)
+            self.bar.set_postfix_str(f"cost {cost:.4f}, {rate:,.0f} examples/s", refresh=False)
+            self.bar.update(1)
+        elif epoch % max(1, self.num_epochs // 10) == 0 or epoch == self.num_epochs - 1:
+            print(f"epoch {epoch + 1}/{self.num_epochs}  cost {cost:.4f}  {rate:,.0f} examples/s",
+                  file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def plot_costs(costs: Sequence[float], path: str, title: str) -> None:
+    """Write the cost per epoch to an image file (PNG, SVG, PDF by its ending)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise CLIError('--plot needs matplotlib: pip install "xpnet[plot]"') from None
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.plot(range(1, len(costs) + 1), costs)
+    ax.set(xlabel="epoch", ylabel="cost", title=title)
+    ax.grid(True, alpha=0.3)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+
+
+# -- commands -----------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    data = load_training_data(args.data, label_column=args.label_column,
+                              label_pattern=args.label_pattern, image_size=args.image_size,
+                              test_fraction=args.test_fraction, seed=args.seed)
+    layers = _check_layers(args.layers, data, args.data)
+    activations = [args.activation] * (len(layers) - 2) + [
+        "sigmoid" if layers[-1] == 1 else "softmax"]
+    m = data.train_x.shape[1]
+    progress = Progress(args.epochs, m, enabled=not args.quiet)
+    try:
+        model = train(data.train_x, data.train_y, layers, activations=activations,
+                      optimizer=args.optimizer, learning_rate=args.lr, num_epochs=args.epochs,
+                      mini_batch_size=args.batch_size, lambd=args.lambd,
+                      keep_prob=args.keep_prob, seed=args.seed, dtype=args.dtype,
+                      backend=args.backend, device=_device(args.device), callback=progress)
+    finally:
+        progress.close()
+    model.config.update(data=args.data, classes=data.classes,
+                        input_image=list(data.image) if data.image else None)
+    model.save(args.out)
+    n_test = 0 if data.test_x is None else data.test_x.shape[1]
+    rows = [
+        ("data", f"{args.data}: {m} training and {n_test} test examples, "
+                 f"{len(data.classes)} classes ({_shorten(data.classes)})"),
+        ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
+                    f"{model.num_parameters:,} parameters"),
+        ("trained", f"{args.epochs} epochs in {model.config['train_seconds']:.1f} s on "
+                    f"{model.config['backend']} ({args.dtype}), final cost {_final_cost(model)}"),
+        ("train accuracy", f"{model.evaluate(data.train_x, data.train_y):.2%}"),
+    ]
+    if data.test_x is not None:
+        rows.append(("test accuracy", f"{model.evaluate(data.test_x, data.test_y):.2%}"))
+    rows.append(("saved", args.out))
+    if args.plot:
+        plot_costs(model.costs, args.plot, f"{args.data}: {'-'.join(map(str, layers))}")
+        rows.append(("plotted", args.plot))
+    _print_rows(rows)
+    return 0
+
+
+def _print_rows(rows: Sequence[tuple[str, str]], indent: str = "") -> None:
+    for key, value in rows:
+        print(f"{indent}{key:<16}{value}")
+
+
+def _check_layers(layers: list[int], data: TrainingData, source: str) -> list[int]:
+    n_x, n_classes = data.train_x.shape[0], len(data.classes)
+    if n_classes < 2:
+        raise CLIError(f"{source} has one class only ({data.classes[0]}); a classifier needs two "
+                       "or more")
+    if layers[0] != n_x:
+        raise CLIError(f"--layers starts with {layers[0]} but {source} has {n_x} features per "
+                       f"example; start it with {n_x}")
+    if layers[-1] not in (1 if n_classes == 2 else n_classes, n_classes):
+        want = "1 (a sigmoid output) or 2" if n_classes == 2 else str(n_classes)
+        raise CLIError(f"--layers ends with {layers[-1]} but {source} has {n_classes} classes; "
+                       f"end it with {want}")
+    return layers
+
+
+def _device(text: str | None) -> int | str | None:
+    return int(text) if text is not None and text.isdigit() else text
+
+
+def _shorten(names: list[str], most: int = 10) -> str:
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def _final_cost(model: Model) -> str:
+    return f"{model.costs[-1]:.6g}" if model.costs else "none (0 epochs)"
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load(args.model, backend=args.backend)
+    shape = model_image_shape(model, args.model)
+    classes = model.config.get("classes") or [str(k) for k in range(max(2, model.layer_dims[-1]))]
+    X = np.stack([read_image(Path(p), shape, args.invert) for p in args.images], axis=1)
+    P = np.asarray(model.predict_proba(X), dtype=np.float64)
+    if P.shape[0] == 1:
+        P = np.vstack([1.0 - P, P])
+    for path, column in zip(args.images, P.T, strict=True):
+        k = int(np.argmax(column))
+        print(f"{path}: {classes[k]} (p={column[k]:.3f})")
+    return 0
+
+
+def model_image_shape(model: Model, source: str) -> tuple[int, int, int]:
+    """The (h, w, channels) a model's input pictures have: recorded by ``xpnet train``, or
+    inferred from the input size (12288 = 64·64·3 RGB, 784 = 28·28 grey)."""
+    recorded = model.config.get("input_image")
+    shape = tuple(recorded) if recorded else image_shape(model.layer_dims[0])
+    if shape is None:
+        raise CLIError(f"{source} takes {model.layer_dims[0]} features per example, which is not "
+                       "the size of square images (side x side x 3 or side x side); predict reads "
+                       "pictures only")
+    return shape  # type: ignore[return-value]
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    config = dict(model.config)
+    summary = {
+        "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
+        "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
+        "final_cost": model.costs[-1] if model.costs else None,
+        "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
+        "training": config,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    rows = [
+        ("layers", " -> ".join(map(str, model.layer_dims))),
+        ("activations", ", ".join(model.activations)),
+        ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
+        ("classes", _shorten(summary["classes"]) if summary["classes"] else "not recorded"),
+        ("input", _input_text(summary["input_image"], model.layer_dims[0])),
+        ("final cost", f"{_final_cost(model)} after {len(model.costs)} epochs"),
+    ]
+    rows += [(key, _setting(value)) for key, value in config.items()]
+    print(f"{args.model}: xpnet model")
+    _print_rows(rows, indent="  ")
+    return 0
+
+
+def _input_text(recorded: list[int] | None, n_x: int) -> str:
+    if recorded:
+        return _image_text(recorded)
+    inferred = image_shape(n_x)
+    return f"{n_x} features" + (f" ({_image_text(inferred)} to 'xpnet predict')" if inferred
+                                else "")
+
+
+def _image_text(shape: Sequence[int]) -> str:
+    return f"{shape[0]}x{shape[1]} {'RGB' if shape[2] == 3 else 'grey'} images"
+
+
+def _setting(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# -- the parser ---------------------------------------------------------------------------------
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of layer sizes such as 12288,20,7,5,1"
+        ) from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give at least two positive sizes, input to output, such as 2,8,1")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in [0, 1)")
+    return value
+
+
+def _add_train(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "train", parents=[common], formatter_class=_Formatter,
+        help="train a network on a data set and save it",
+        description="Train an L-layer network (ReLU hidden layers, sigmoid or softmax output) "
+                    "with a progress bar, print its train and test accuracy and save it.",
+        epilog=DATA_HELP + "\n\nexample:\n  xpnet train cat --layers 12288,20,7,5,1 --lr 0.0075 "
+               "--epochs 2500 --out cat.npz --plot cat-cost.png")
+    p.add_argument("data", metavar="DATA", help="data set name, .npz/.csv file or image folder "
+                   "(see below)")
+    p.add_argument("--layers", type=_sizes, required=True, metavar="SIZES",
+                   help="comma-separated layer sizes from input to output, e.g. 12288,20,7,5,1: "
+                   "the number of features first, 1 (two classes) or the number of classes last")
+    p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu",
+                   help="activation of the hidden layers (default: %(default)s)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
+                   help="update rule (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=None, metavar="RATE",
+                   help=f"learning rate (default: {DEFAULT_LEARNING_RATE})")
+    p.add_argument("--epochs", type=_count, default=100, help="passes over the training set "
+                   "(default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                   help="mini-batch size (default: the whole training set in one batch)")
+    p.add_argument("--lambd", type=float, default=0.0, help="L2 regularisation strength "
+                   "(default: %(default)s)")
+    p.add_argument("--keep-prob", type=float, default=1.0, metavar="P",
+                   help="dropout keep probability of hidden units (default: 1, no dropout)")
+    p.add_argument("--backend", choices=BACKENDS, default="numpy", help="default: %(default)s")
+    p.add_argument("--device", default=None, help="a device of the backend, such as 0 or "
+                   "cuda:0 (default: the backend's own)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32", help="default: %(default)s")
+    p.add_argument("--seed", type=_count, default=0, help="seed of the initial weights, the "
+                   "batch order, dropout and the test split (default: %(default)s)")
+    p.add_argument("--out", default="model.npz", metavar="PATH",
+                   help="where to save the model (default: %(default)s)")
+    p.add_argument("--plot", default=None, metavar="PATH",
+                   help="also write the cost per epoch to this image (.png, .svg, .pdf)")
+    p.add_argument("--test-fraction", type=_fraction, default=0.2, metavar="F",
+                   help="share of the examples held out for testing when DATA has no test set "
+                   "of its own (default: %(default)s; 0 to train on all)")
+    p.add_argument("--label-column", default=None, metavar="COL",
+                   help=".csv: the label column, by number (0 = first, -1 = last) or header name "
+                   "(default: the last)")
+    p.add_argument("--label-pattern", default=None, metavar="REGEX",
+                   help="image folder: a regular expression searched in each file name whose "
+                   "first group (or whole match) is the label, e.g. '^(cat|dog)' (default: the "
+                   "letters the name starts with)")
+    p.add_argument("--image-size", type=_positive_int, default=64, metavar="N",
+                   help="image folder: pictures are resized to N x N RGB (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def _add_predict(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "predict", parents=[common], formatter_class=_Formatter,
+        help="classify your own pictures with a saved model",
+        description="Classify pictures with a model saved by 'xpnet train' (or Model.save): "
+                    "each is read with Pillow, resized to the model's input (64x64 RGB for the "
+                    "cat model, 28x28 grey for MNIST), scaled to [0, 1], and printed as "
+                    "'IMAGE: label (p=probability of that label)'.",
+        epilog="example:\n  xpnet predict cat.npz my_cat.jpg my_dog.png")
+    p.add_argument("model", metavar="MODEL", help="a saved model (.npz)")
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="picture files (any format "
+                   "Pillow reads)")
+    p.add_argument("--invert", action="store_true", help="use 1 - pixel value: for MNIST "
+                   "models (light digits on black) given dark writing on white paper")
+    p.add_argument("--backend", choices=BACKENDS, default="numpy", help="default: %(default)s")
+    p.set_defaults(func=cmd_predict)
+
+
+def _add_info(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "info", parents=[common], help="summarise a saved model",
+        description="Print a saved model's layers, activations, parameter count, classes, "
+                    "input, final cost and training settings.")
+    p.add_argument("model", metavar="MODEL", help="a saved model (.npz)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_info)
+
+
+def _add_delegated(sub: Any, common: argparse.ArgumentParser, name: str, load_it: bool) -> None:
+    """Register ``name``; with ``load_it`` its module is imported and adds its options."""
+    module_name, help_text = DELEGATED[name]
+    p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    if load_it:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise CLIError(f"'xpnet {name}' is not available in this installation: importing "
+                           f"{module_name} failed ({exc})") from None
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
+
+
+def build_parser(load_delegated: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``xpnet`` parser; the modules of the commands in ``load_delegated`` are imported."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
+    parser = _Parser(prog="xpnet", description="Fully-connected deep networks in the "
+                     "deeplearning.ai style on NumPy, CuPy, PyTorch, JAX or array-api-strict.",
+                     epilog="'xpnet COMMAND --help' describes a command.")
+    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_train(sub, common)
+    _add_predict(sub, common)
+    _add_info(sub, common)
+    for name in DELEGATED:
+        _add_delegated(sub, common, name, name in load_delegated)
+    return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line; exceptions that are not the user's to fix also name their type."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.strerror}: {exc.filename}"
+    elif isinstance(exc, USER_ERRORS):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc} (run with --debug for the traceback)"
+    return " ".join(text.split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``xpnet ARGS``; return the exit status (0, or 2 after an error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        command = _command_of(argv)
+        parser = build_parser(load_delegated=[command] if command in DELEGATED else [])
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("xpnet: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `xpnet info ... | head`: the reader left; leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if "--debug" in argv:
+            raise
+        print(f"xpnet: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
