@@ -215,6 +215,7 @@ def test_softmax_only_in_the_last_layer(data):
     ({"init": "hee"}, ValueError, "init='hee' is not known.*Did you mean 'he'"),
     ({"backend": "nmupy"}, ValueError, "backend='nmupy' is not a known backend.*'numpy'"),
     ({"dtype": "float16"}, ValueError, "dtype='float16' is not supported"),
+    ({"on_nan": "ignore"}, ValueError, "on_nan='ignore' is not known"),
     ({"engine": "turbo"}, ValueError, "engine='turbo' is not known"),
     ({"seed": -1}, ValueError, "seed must be non-negative"),
     ({"print_every": 0}, ValueError, "print_every must be >= 1"),
@@ -260,7 +261,7 @@ def test_arguments_are_checked_before_any_work(data, monkeypatch):
 
     monkeypatch.setattr(training, "initialize_parameters", no_work)
     monkeypatch.setattr(training, "_training_data", no_work)
-    for kw in ({"keep_prob": 2.0}, {"init": "nope"}, {"num_epochs": -1},
+    for kw in ({"keep_prob": 2.0}, {"init": "nope"}, {"on_nan": "nope"}, {"num_epochs": -1},
                {"activations": ["relu", "relu"]}):
         with pytest.raises(ValueError):
             _train(*data, **kw)

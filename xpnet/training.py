@@ -2,15 +2,20 @@
 
 All data stays on the backend's device for the whole run. Within an epoch nothing is read back
 to the host: the cost of each mini-batch is accumulated on the device and read once, when the
-epoch ends.
+epoch ends, together with one flag saying whether the parameters are still finite.
 
-Every argument is checked before any work is done (:mod:`xpnet.validation`).
+Errors and recovery: every argument is checked before any work is done
+(:mod:`xpnet.validation`). A cost or parameter that stops being finite ends the run at that
+epoch (``on_nan``) with the last parameters known to give a finite cost; Ctrl-C ends it with
+the parameters of the last completed epoch (the engine's ``snapshot``/``restore``, see
+:mod:`xpnet.engines`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +53,27 @@ from .validation import (
 
 DEFAULT_LEARNING_RATE = 0.0075
 
+#: What ``train(on_nan=...)`` does when the cost or the parameters stop being finite.
+ON_NAN = ("raise", "stop")
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged: the cost or the parameters became NaN or infinite.
+
+    ``epoch`` is the epoch at which it happened. ``model`` is the model trained so far, with
+    the last parameters known to give a finite cost and one cost per epoch before them:
+    exactly what ``train(..., num_epochs=len(model.costs))`` returns. When the cost of
+    ``epoch`` overflowed that is the state after epoch ``epoch − 2`` (the parameters after
+    epoch ``epoch − 1`` are finite but already overflow); when only the parameters did, the
+    state after epoch ``epoch − 1``.
+    """
+
+    def __init__(self, message: str, *, epoch: int, model: Model) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.model = model
+
+
 def train(
     X: Any,
     Y: Any,
@@ -71,6 +97,7 @@ def train(
     print_every: int = 100,
     callback: Callable[[int, float], Any] | None = None,
     engine: str = "auto",
+    on_nan: str = "raise",
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -96,9 +123,14 @@ def train(
     - ``callback(epoch, cost)``: called after every completed epoch.
     - ``engine``: ``"generic"`` is the Array-API reference step; ``"auto"`` picks a
       backend-specific fast path when one exists for this configuration (see :mod:`xpnet.engines`).
+    - ``on_nan``: when the cost or the parameters become NaN or infinite at some epoch,
+      ``"raise"`` (the default) raises :class:`DivergenceError` (a ``FloatingPointError``)
+      whose ``.model`` holds the last parameters known to give a finite cost; ``"stop"``
+      warns and returns that model instead.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
-    is done.
+    is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
+    with a warning.
     """
     dims = check_layer_dims(layer_dims)
     L = len(dims) - 1
@@ -109,6 +141,7 @@ def train(
     num_epochs = check_int("num_epochs", num_epochs, minimum=0)
     print_every = check_int("print_every", print_every, minimum=1)
     init = check_choice("init", init, INITS)
+    on_nan = check_choice("on_nan", on_nan, ON_NAN)
     check_callable("lr_schedule", lr_schedule)
     check_callable("callback", callback)
     rng = RandomState(seed)
@@ -148,27 +181,114 @@ def train(
         if callback is not None:
             callback(epoch, cost)
 
+    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan)
     start = time.perf_counter()
-    for epoch in range(num_epochs):
-        if lr_schedule is not None:
-            opt.learning_rate = check_positive(
-                f"lr_schedule(lr0, {epoch})", lr_schedule(lr0, epoch))
-        order = shuffled_indices(be, rng, m) if batch < m else None
+    loop.run(num_epochs, report)
+    model.config["train_seconds"] = time.perf_counter() - start
+    return model
+
+
+class _Loop:
+    """The epoch loop, and what happens when it ends early.
+
+    Invariant: ``model.costs`` holds one cost per completed epoch; ``self.marks`` holds the
+    engine and random state after the last completed epoch and, when there is one, after the
+    epoch before (their parameters are finite).
+    """
+
+    def __init__(self, eng: Any, model: Model, rng: RandomState, m: int, batch: int,
+                 lr0: float, lr_schedule: Callable[[float, int], float] | None,
+                 on_nan: str) -> None:
+        self.eng, self.model, self.rng = eng, model, rng
+        self.opt = model.optimizer
+        self.m, self.batch = m, batch
+        self.lr0, self.lr_schedule = lr0, lr_schedule
+        self.on_nan = on_nan
+        self.marks: list[tuple[Any, dict, int]] = []
+
+    def run(self, num_epochs: int, report: Callable[[int, float], None]) -> None:
+        self._mark()
+        try:
+            for epoch in range(self.completed, num_epochs):
+                cost, params_finite = self._epoch(epoch)
+                if not (math.isfinite(cost) and params_finite):
+                    self._diverged(epoch, cost)
+                    return
+                self.model.costs.append(cost)
+                self._mark()
+                report(epoch, cost)
+        except KeyboardInterrupt:
+            self._back_to(self.marks[-1])
+            warnings.warn(
+                f"training interrupted (KeyboardInterrupt) after {self.completed} completed "
+                f"epochs; returning the model trained so far",
+                RuntimeWarning, stacklevel=3,
+            )
+            return
+
+    def _epoch(self, epoch: int) -> tuple[float, bool]:
+        """One pass over the data; ``(cost, whether the parameters are still finite)``."""
+        eng, m, batch = self.eng, self.m, self.batch
+        if self.lr_schedule is not None:
+            self.opt.learning_rate = check_positive(
+                f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
+        be = self.model.backend
+        order = shuffled_indices(be, self.rng, m) if batch < m else None
         total = None
         for a, b in batch_bounds(m, batch):
             c = eng.step(order, a, b)
             total = c if total is None else total + c
+        finite = _all_finite(be.xp, eng.params.values())
         cost = float(total) / m  # the one host synchronisation of the epoch
-        model.params = eng.params
-        model.costs.append(cost)
-        report(epoch, cost)
-        if not math.isfinite(cost):
-            raise FloatingPointError(
-                f"the cost became {cost} at epoch {epoch}; training diverged. "
-                f"Try a lower learning_rate (now {opt.learning_rate:g})"
-            )
-    model.config["train_seconds"] = time.perf_counter() - start
-    return model
+        return cost, bool(finite)
+
+    @property
+    def completed(self) -> int:
+        return len(self.model.costs)
+
+    def _mark(self) -> None:
+        """Remember the state after the epochs completed so far (and the one before)."""
+        self.marks = [*self.marks[-1:], (self.eng.snapshot(), self.rng.get_state(),
+                                         self.completed)]
+        self.model.params = self.eng.params
+
+    def _back_to(self, mark: tuple[Any, dict, int]) -> None:
+        engine_state, rng_state, completed = mark
+        self.eng.restore(engine_state)
+        self.rng.set_state(rng_state)
+        self.model.params = self.eng.params
+        del self.model.costs[completed:]
+
+    def _diverged(self, epoch: int, cost: float) -> None:
+        """Go back to the last parameters known to give a finite cost, then stop or raise.
+
+        When the cost of ``epoch`` is not finite, the parameters it started from (after the
+        last completed epoch) are finite but already give an overflowing forward pass, so the
+        model goes back one epoch further, to the parameters whose cost was finite.
+        """
+        cost_finite = math.isfinite(cost)
+        self._back_to(self.marks[-1] if cost_finite else self.marks[0])
+        what = ("the parameters became NaN or infinite" if cost_finite
+                else f"the cost became {cost}")
+        kept = (f"after epoch {self.completed - 1}" if self.completed
+                else "it started with")
+        lr = self.opt.learning_rate
+        message = (
+            f"training diverged at epoch {epoch}: {what}. Try a lower learning_rate (it was "
+            f"{lr:g}; try {lr / 10:g}). The model keeps the parameters {kept}"
+        )
+        if self.on_nan == "stop":
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+            return
+        raise DivergenceError(message, epoch=epoch, model=self.model)
+
+def _all_finite(xp: Any, arrays: Any) -> Any:
+    """A 0-d device bool: every entry of every array is finite (no host sync)."""
+    flag = None
+    for A in arrays:
+        ok = xp.all(xp.isfinite(A))
+        flag = ok if flag is None else flag & ok
+    return flag
 
 
 def _data_backend(backend: Any, device: Any, X: Any, Y: Any) -> Backend:
