@@ -221,6 +221,10 @@ def test_softmax_only_in_the_last_layer(data):
     ({"print_every": 0}, ValueError, "print_every must be >= 1"),
     ({"callback": "print"}, TypeError, "callback must be a function"),
     ({"lr_schedule": lambda lr0, epoch: 0.0}, ValueError, r"lr_schedule\(lr0, 0\) must be > 0"),
+    ({"checkpoint_every": 2}, ValueError, "checkpoint_every needs checkpoint="),
+    ({"checkpoint": "/no/such/folder/ck.npz"}, ValueError, "checkpoint=.*does not exist"),
+    ({"checkpoint": 3}, TypeError, "checkpoint must be a file path"),
+    ({"resume": "x.npz", "params": {}}, ValueError, "either params= or resume="),
 ])
 def test_bad_hyperparameters(data, kw, error, match):
     with pytest.raises(error, match=match):

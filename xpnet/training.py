@@ -8,19 +8,23 @@ Errors and recovery: every argument is checked before any work is done
 (:mod:`xpnet.validation`). A cost or parameter that stops being finite ends the run at that
 epoch (``on_nan``) with the last parameters known to give a finite cost; Ctrl-C ends it with
 the parameters of the last completed epoch (the engine's ``snapshot``/``restore``, see
-:mod:`xpnet.engines`).
+:mod:`xpnet.engines`). ``checkpoint=`` saves everything a run needs to go on, and ``resume=``
+goes on from it exactly (:mod:`xpnet.checkpoint`).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .activations import default_activations
 from .backend import Backend, dtype_name, get_backend
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import make_engine
 from .initializers import INITS, initialize_parameters
 from .minibatches import batch_bounds, shuffled_indices
@@ -98,6 +102,9 @@ def train(
     callback: Callable[[int, float], Any] | None = None,
     engine: str = "auto",
     on_nan: str = "raise",
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike | None = None,
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -127,6 +134,13 @@ def train(
       ``"raise"`` (the default) raises :class:`DivergenceError` (a ``FloatingPointError``)
       whose ``.model`` holds the last parameters known to give a finite cost; ``"stop"``
       warns and returns that model instead.
+    - ``checkpoint``: a file that receives the parameters, the optimizer state, the random
+      state and the costs every ``checkpoint_every`` epochs and whenever training ends
+      (normally, by divergence or by Ctrl-C).
+    - ``resume``: a checkpoint to continue from; ``num_epochs`` counts from the very start, so
+      ``train(..., num_epochs=10, resume=path)`` after a checkpoint at epoch 5 runs epochs
+      5–9 and matches a 10-epoch run bit for bit. The network, optimizer and dtype must be the
+      ones of the checkpoint; ``seed`` and ``init`` are not used.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
@@ -144,6 +158,7 @@ def train(
     on_nan = check_choice("on_nan", on_nan, ON_NAN)
     check_callable("lr_schedule", lr_schedule)
     check_callable("callback", callback)
+    every = _check_checkpointing(checkpoint, checkpoint_every, resume, params)
     rng = RandomState(seed)
     be = _data_backend(backend, device, X, Y)
     dt = be.dtype(dtype)
@@ -157,7 +172,12 @@ def train(
     batch = _check_batch_size(mini_batch_size, m)
     act_names = [a.name for a in acts]
 
-    if params is None:
+    saved = None
+    if resume is not None:
+        saved = load_checkpoint(resume)
+        saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
+        params = saved.params_on(be)
+    elif params is None:
         params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
     else:
         params = _user_params(be, params, dims, dt)
@@ -174,6 +194,8 @@ def train(
     eng = make_engine(engine, be, params, acts, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
     eng.load_data(X_d, Y_d)
     model.config["engine"] = eng.name
+    if saved is not None:
+        _continue_from(saved, eng, rng, model)
 
     def report(epoch: int, cost: float) -> None:
         if print_cost and (epoch % print_every == 0 or epoch == num_epochs - 1):
@@ -181,7 +203,7 @@ def train(
         if callback is not None:
             callback(epoch, cost)
 
-    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan)
+    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every)
     start = time.perf_counter()
     loop.run(num_epochs, report)
     model.config["train_seconds"] = time.perf_counter() - start
@@ -197,14 +219,16 @@ class _Loop:
     """
 
     def __init__(self, eng: Any, model: Model, rng: RandomState, m: int, batch: int,
-                 lr0: float, lr_schedule: Callable[[float, int], float] | None,
-                 on_nan: str) -> None:
+                 lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
+                 checkpoint: str | os.PathLike | None, every: int | None) -> None:
         self.eng, self.model, self.rng = eng, model, rng
         self.opt = model.optimizer
         self.m, self.batch = m, batch
         self.lr0, self.lr_schedule = lr0, lr_schedule
         self.on_nan = on_nan
+        self.checkpoint, self.every = checkpoint, every
         self.marks: list[tuple[Any, dict, int]] = []
+        self.saved_at = -1
 
     def run(self, num_epochs: int, report: Callable[[int, float], None]) -> None:
         self._mark()
@@ -216,15 +240,19 @@ class _Loop:
                     return
                 self.model.costs.append(cost)
                 self._mark()
+                if self.every and self.completed % self.every == 0:
+                    self._save()
                 report(epoch, cost)
         except KeyboardInterrupt:
             self._back_to(self.marks[-1])
+            self._save()
             warnings.warn(
                 f"training interrupted (KeyboardInterrupt) after {self.completed} completed "
-                f"epochs; returning the model trained so far",
+                f"epochs; returning the model trained so far{self._saved_note()}",
                 RuntimeWarning, stacklevel=3,
             )
             return
+        self._save()
 
     def _epoch(self, epoch: int) -> tuple[float, bool]:
         """One pass over the data; ``(cost, whether the parameters are still finite)``."""
@@ -268,6 +296,7 @@ class _Loop:
         """
         cost_finite = math.isfinite(cost)
         self._back_to(self.marks[-1] if cost_finite else self.marks[0])
+        self._save()
         what = ("the parameters became NaN or infinite" if cost_finite
                 else f"the cost became {cost}")
         kept = (f"after epoch {self.completed - 1}" if self.completed
@@ -276,11 +305,30 @@ class _Loop:
         message = (
             f"training diverged at epoch {epoch}: {what}. Try a lower learning_rate (it was "
             f"{lr:g}; try {lr / 10:g}). The model keeps the parameters {kept}"
+            f"{self._saved_note()}"
         )
         if self.on_nan == "stop":
             warnings.warn(message, RuntimeWarning, stacklevel=4)
             return
         raise DivergenceError(message, epoch=epoch, model=self.model)
+
+    def _save(self) -> None:
+        if self.checkpoint is not None and self.saved_at != self.completed:
+            save_checkpoint(self.checkpoint, self.model, self.eng.state_dict(),
+                            self.rng.get_state())
+            self.saved_at = self.completed
+
+    def _saved_note(self) -> str:
+        return f" (checkpoint: {self.checkpoint})" if self.checkpoint is not None else ""
+
+
+def _continue_from(saved: Checkpoint, eng: Any, rng: RandomState, model: Model) -> None:
+    """Put the optimizer state, random state and cost history of ``saved`` back."""
+    eng.load_state_dict(saved.optimizer_state_on(model.backend))
+    rng.set_state(saved.rng_state)
+    model.costs = list(saved.costs)
+    model.config["resumed_from"] = {"path": saved.path, "epoch": saved.epoch}
+
 
 def _all_finite(xp: Any, arrays: Any) -> Any:
     """A 0-d device bool: every entry of every array is finite (no host sync)."""
@@ -330,6 +378,25 @@ def _user_params(be: Backend, params: Any, dims: list[int], dt: Any) -> dict[str
     for k, v in moved.items():
         check_finite(be.xp, f"params[{k!r}]", v)
     return moved
+
+
+def _check_checkpointing(checkpoint: Any, checkpoint_every: Any, resume: Any,
+                         params: Any) -> int | None:
+    """``checkpoint_every`` as an int (or None) after checking the checkpoint arguments."""
+    for name, value in (("checkpoint", checkpoint), ("resume", resume)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{name} must be a file path or None, got {type(value).__name__}")
+    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
+        raise ValueError(f"checkpoint={str(checkpoint)!r}: the folder "
+                         f"{str(Path(checkpoint).parent)!r} does not exist")
+    if resume is not None and params is not None:
+        raise ValueError("pass either params= or resume=, not both: resume= restores the "
+                         "parameters from the checkpoint")
+    if checkpoint_every is None:
+        return None
+    if checkpoint is None:
+        raise ValueError("checkpoint_every needs checkpoint='path' to know where to save")
+    return check_int("checkpoint_every", checkpoint_every, minimum=1)
 
 
 def _check_batch_size(mini_batch_size: Any, m: int) -> int:
