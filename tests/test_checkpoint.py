@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -234,3 +237,16 @@ def test_the_same_seed_gives_the_same_run(data):
     other = _train(*data, 5, seed=4)
     assert other.costs != _train(*data, 5).costs
 
+
+# -- the README's example -----------------------------------------------------------------------
+
+
+def test_readme_errors_and_recovery_example_runs(tmp_path, monkeypatch, capsys):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Errors and recovery", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    with np.errstate(over="ignore", invalid="ignore"):
+        exec(compile(code, "README.md", "exec"), {})
+    assert "training diverged at epoch 4" in capsys.readouterr().out
+    assert (tmp_path / "run.ckpt.npz").exists()
