@@ -308,6 +308,17 @@ def test_optimizer_step_refuses_arrays_of_two_libraries(strict):
         xpnet.Adam().step(params, grads)
 
 
+def test_optimizer_step_checks_grads():
+    params = xpnet.initialize_parameters(DIMS, seed=0)
+    grads = {"d" + k: np.zeros_like(v) for k, v in params.items()}
+    with pytest.raises(ValueError, match="grads has no 'db2' for parameter 'b2'"):
+        xpnet.Adam().step(params, {k: v for k, v in grads.items() if k != "db2"})
+    with pytest.raises(ValueError, match=r"grads\['dW1'\] has shape \(4, 3\) but W1 has shape"):
+        xpnet.GD().step(params, {**grads, "dW1": grads["dW1"].T})
+    with pytest.raises(TypeError, match="params and grads must be dicts"):
+        xpnet.Momentum().step(params, list(grads.values()))
+
+
 def test_forward_refuses_arrays_on_two_devices(data):
     import array_api_strict as xs
 
