@@ -4,6 +4,24 @@
 against the Array API, exactly the public :func:`xpnet.forward` / :func:`xpnet.backward` /
 ``Optimizer.step``. Backend-specific fast paths live beside it (in their own modules) and are
 tested against it; :func:`make_engine` chooses one.
+
+The engine contract: what :func:`xpnet.train` calls on an engine, and all it calls.
+
+- ``load_data(X, Y)``: the training set, once, already on the device.
+- ``step(order, a, b)``: one update on examples ``order[a:b]`` (all when ``order`` is None);
+  returns the batch's cost times its size as a 0-d device array, without a host sync.
+- ``params``: ``{"W1", "b1", ..., "WL", "bL"}`` as they are after the latest step.
+- ``state_dict()`` / ``load_state_dict(state)``: the optimizer state in the generic format of
+  :meth:`xpnet.optimizers.Optimizer.state_dict`, ``{"t": int, slot: {"W1": array, ...}}`` with
+  the optimizer's slots (``"v"``, ``"s"``) and arrays of the backend. Checkpoints write it and
+  ``resume=`` loads it (after the engine is built), so the run continues bit for bit.
+- ``snapshot()`` / ``restore(snapshot)``: ``snapshot()`` returns an opaque object holding the
+  parameters and optimizer state as they are now, which later ``step`` calls must not change
+  (an engine that updates buffers in place copies them); ``restore`` puts that state back so
+  that ``params`` returns it and the next ``step`` continues from it. ``train`` takes a
+  snapshot after every completed epoch, keeps the last two, and restores one of them when
+  the run diverges or is interrupted (so a snapshot must stay valid while later ones are
+  taken, and may be restored after further steps).
 """
 
 from __future__ import annotations
@@ -51,6 +69,16 @@ class GenericEngine:
         return self.optimizer.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The parameters and optimizer state now (arrays are never updated in place here,
+        so holding references to them is enough)."""
+        return dict(self._params), self.optimizer.state_dict()
+
+    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        params, state = snapshot
+        self._params = dict(params)
         self.optimizer.load_state_dict(state)
 
     def step(self, order: Any, a: int, b: int) -> Any:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import get_backend
+from .backend import DTYPES, get_backend
+from .validation import check_activations, check_layer_dims
 
 if TYPE_CHECKING:
     from .model import Model
@@ -65,11 +66,20 @@ class _suppress_oserror:
         return exc_type is not None and issubclass(exc_type, OSError)
 
 
-def read_npz(path: str | os.PathLike, expected_format: str = FORMAT) -> tuple[dict, dict]:
+_OTHER_FORMAT_HINTS = {
+    "xpnet-checkpoint": "; it is a training checkpoint: continue with "
+                        "xpnet.train(..., resume=path)",
+    "xpnet-model": "; it is a saved model: start from its weights with "
+                   "xpnet.train(..., params=xpnet.load(path).params)",
+}
+
+
+def read_npz(path: str | os.PathLike, expected_format: str = FORMAT,
+             expected_version: int = FORMAT_VERSION) -> tuple[dict, dict]:
     """``(arrays, meta)`` from a file written by :func:`write_npz_atomic`; never unpickles."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such model file: {path}")
+        raise FileNotFoundError(f"no such {expected_format} file: {path}")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -82,42 +92,76 @@ def read_npz(path: str | os.PathLike, expected_format: str = FORMAT) -> tuple[di
         meta = json.loads(raw.tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: metadata is damaged ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: metadata is damaged (not a JSON object)")
     if meta.get("format") != expected_format:
         raise ModelFileError(
             f"{path} is a {meta.get('format')!r} file, expected {expected_format!r}"
+            + _OTHER_FORMAT_HINTS.get(str(meta.get("format")), "")
         )
-    if meta.get("version") != FORMAT_VERSION:
+    if meta.get("version") != expected_version:
         raise ModelFileError(
-            f"{path} has format version {meta.get('version')!r}; this xpnet reads version "
-            f"{FORMAT_VERSION}"
+            f"{path} has format version {meta.get('version')!r}; this xpnet reads "
+            f"{expected_format} version {expected_version}"
         )
     return arrays, meta
+
+
+def read_network(meta: dict, source: str) -> tuple[list[int], list[str], str]:
+    """``(layer_dims, activations, dtype)`` recorded in ``meta``, checked like train's arguments."""
+    missing = [key for key in ("layer_dims", "activations", "dtype") if key not in meta]
+    if missing:
+        raise ModelFileError(f"{source}: metadata lacks {', '.join(missing)}")
+    try:
+        layer_dims = check_layer_dims(meta["layer_dims"])
+        activations = [a.name for a in check_activations(meta["activations"], len(layer_dims) - 1)]
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source}: metadata is damaged: {exc}") from None
+    dtype = meta["dtype"]
+    if dtype not in DTYPES:
+        raise ModelFileError(f"{source}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    return layer_dims, activations, dtype
 
 
 def check_param_arrays(arrays: dict[str, np.ndarray], layer_dims: list[int], dtype: str,
                        source: str) -> None:
     """Shapes ``W_l (n_l, n_{l-1})``, ``b_l (n_l, 1)`` and the recorded dtype, or an error."""
-    L = len(layer_dims) - 1
     expected = {}
-    for l in range(1, L + 1):
-        expected[f"W{l}"] = (layer_dims[l], layer_dims[l - 1])
-        expected[f"b{l}"] = (layer_dims[l], 1)
+    for layer in range(1, len(layer_dims)):
+        expected[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
+        expected[f"b{layer}"] = (layer_dims[layer], 1)
     missing = sorted(set(expected) - set(arrays))
     if missing:
         raise ModelFileError(f"{source} lacks parameters {', '.join(missing)}")
     for key, shape in expected.items():
-        arr = arrays[key]
-        if tuple(arr.shape) != shape:
-            raise ModelFileError(f"{source}: {key} has shape {tuple(arr.shape)}, expected {shape}")
-        if arr.dtype.name != dtype:
-            raise ModelFileError(f"{source}: {key} has dtype {arr.dtype}, expected {dtype}")
-        if not np.all(np.isfinite(arr)):
-            raise ModelFileError(f"{source}: {key} holds NaN or infinite values")
+        check_stored_array(arrays[key], key, shape, dtype, source)
 
 
-def model_metadata(model: Model) -> dict[str, Any]:
+def check_stored_array(arr: np.ndarray, key: str, shape: tuple[int, ...], dtype: str,
+                       source: str) -> None:
+    """Array ``key`` of a file has ``shape`` and ``dtype`` and finite values, or an error."""
+    if tuple(arr.shape) != shape:
+        raise ModelFileError(f"{source}: {key} has shape {tuple(arr.shape)}, expected {shape}")
+    if arr.dtype.name != dtype:
+        raise ModelFileError(f"{source}: {key} has dtype {arr.dtype}, expected {dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ModelFileError(f"{source}: {key} holds NaN or infinite values")
+
+
+def read_costs(meta: dict, source: str) -> list[float]:
+    """The cost history recorded in ``meta``: a list of finite numbers."""
+    costs = meta.get("costs", [])
+    if not isinstance(costs, list) or not all(
+        isinstance(c, (int, float)) and not isinstance(c, bool) and np.isfinite(c) for c in costs
+    ):
+        raise ModelFileError(f"{source}: metadata 'costs' must be a list of finite numbers")
+    return [float(c) for c in costs]
+
+
+def model_metadata(model: Model, file_format: str = FORMAT) -> dict[str, Any]:
+    """The JSON metadata of a model file (and the common part of a checkpoint's)."""
     return {
-        "format": FORMAT,
+        "format": file_format,
         "version": FORMAT_VERSION,
         "layer_dims": list(model.layer_dims),
         "activations": list(model.activations),
@@ -133,25 +177,24 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
-    """Read a model written by :meth:`Model.save`; parameters go to ``backend`` (NumPy by default)."""
+    """Read a model written by :meth:`Model.save`; parameters go to ``backend`` (NumPy by default).
+
+    Raises :class:`ModelFileError` for a damaged or foreign file: a wrong format or version,
+    missing parameters, wrong shapes or dtypes, NaN or infinite values.
+    """
     from .model import Model
 
     arrays, meta = read_npz(path)
-    try:
-        layer_dims = [int(n) for n in meta["layer_dims"]]
-        activations = [str(a) for a in meta["activations"]]
-        dtype = str(meta["dtype"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: metadata lacks or garbles {exc}") from None
-    if len(activations) != len(layer_dims) - 1:
-        raise ModelFileError(f"{path}: {len(activations)} activations for {len(layer_dims) - 1} layers")
+    layer_dims, activations, dtype = read_network(meta, str(path))
     check_param_arrays(arrays, layer_dims, dtype, str(path))
+    costs = read_costs(meta, str(path))
     be = get_backend(backend or "numpy", device=device)
-    params = {k: be.asarray(arrays[k], dtype=dtype) for k in _param_keys(len(layer_dims) - 1)}
+    params = {k: be.asarray(arrays[k], dtype=dtype) for k in param_keys(len(layer_dims) - 1)}
     return Model(params=params, activations=activations, layer_dims=layer_dims,
-                 costs=[float(c) for c in meta.get("costs", [])], backend=be, dtype=dtype,
+                 costs=costs, backend=be, dtype=dtype,
                  config=dict(meta.get("config", {})))
 
 
-def _param_keys(L: int) -> list[str]:
-    return [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
+def param_keys(L: int) -> list[str]:
+    """``["W1", "b1", ..., "WL", "bL"]``."""
+    return [k for layer in range(1, L + 1) for k in (f"W{layer}", f"b{layer}")]

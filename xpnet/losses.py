@@ -18,9 +18,14 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-import array_api_compat
-
 from .activations import OUTPUT_LOSSES
+from .validation import (
+    check_choice,
+    check_finite,
+    check_nonnegative,
+    check_same_library,
+    check_same_shape,
+)
 
 #: Mean squared error is halved so that its gradient matches the other two: dZ = (A - Y)/m.
 LOSSES = tuple(OUTPUT_LOSSES.values())
@@ -103,17 +108,37 @@ def compute_cost(
     ``activation="linear"`` for regression. With ``lambd > 0`` the L2 term
     ``λ/(2m)·Σ‖W_l‖²`` of ``params`` is added. Pass ``logits=caches[-1].Z`` for the exact,
     overflow-free value from the logits.
-    """
-    from .validation import check_nonnegative, check_same_shape
 
-    xp = array_api_compat.array_namespace(AL, Y)
-    check_same_shape("AL", AL, "Y", Y)
+    The arrays must come from one library and device, share one shape and be finite; for a
+    cross-entropy ``AL`` and ``Y`` must lie in [0, 1] (``AL`` of exactly 0 or 1 is clipped, so
+    the cost stays finite).
+    """
+    named = {"AL": AL, "Y": Y} if logits is None else {"AL": AL, "Y": Y, "logits": logits}
+    xp = check_same_library(named)
+    for name, A in named.items():
+        if name != "AL":
+            check_same_shape("AL", AL, name, A)
+        check_finite(xp, name, A)
     lambd = check_nonnegative("lambd", lambd)
+    if activation is not None:
+        activation = check_choice("activation", activation, OUTPUT_LOSSES)
     activation = activation or infer_output_activation(Y)
-    if activation not in OUTPUT_LOSSES:
-        raise ValueError(
-            f"activation={activation!r} has no loss; expected one of {', '.join(OUTPUT_LOSSES)}"
-        )
+    if activation != "linear":
+        _check_probabilities(xp, AL, Y, activation)
     if Y.dtype != AL.dtype:
         Y = xp.astype(Y, AL.dtype)
     return float(cost_array(xp, AL, Y, activation, logits=logits, params=params, lambd=lambd))
+
+
+def _check_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str) -> None:
+    """Cross-entropy needs outputs and targets in [0, 1]."""
+    if not bool(xp.all((AL >= 0) & (AL <= 1))):
+        raise ValueError(
+            f"AL must hold {activation} outputs in [0, 1], got values from {float(xp.min(AL)):g} "
+            f"to {float(xp.max(AL)):g}; to pass the pre-activations Z_L, use logits=Z_L"
+        )
+    if not bool(xp.all((Y >= 0) & (Y <= 1))):
+        raise ValueError(
+            f"Y must hold targets in [0, 1] for a {activation} output, got values from "
+            f"{float(xp.min(Y)):g} to {float(xp.max(Y)):g}"
+        )

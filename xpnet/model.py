@@ -7,7 +7,17 @@ from typing import Any
 
 from .activations import get_activation
 from .backend import Backend, get_backend, to_numpy
-from .network import _check_input_rows, _forward
+from .network import _forward
+from .validation import (
+    as_data,
+    check_columns,
+    check_examples,
+    check_finite,
+    check_input_rows,
+    check_matrix,
+    check_targets,
+    is_label_row,
+)
 
 
 @dataclass
@@ -43,8 +53,9 @@ class Model:
     # -- inference --------------------------------------------------------------------------
     def _outputs(self, X: Any) -> tuple[Any, bool]:
         be = self.backend
-        X_dev = be.asarray(X, dtype=self.dtype)
-        _check_input_rows(X_dev, self.params["W1"])
+        X_dev = as_data(be, "X", X, self.dtype)
+        check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
+        check_finite(be.xp, "X", X_dev)
         acts = [get_activation(a) for a in self.activations]
         AL, _ = _forward(be.xp, X_dev, self.params, acts, 1.0, None, None)
         return AL, _is_host_input(X) and be.name != "numpy"
@@ -81,19 +92,27 @@ class Model:
             )
         be = self.backend
         xp = be.xp
-        pred = self.predict(be.asarray(X, dtype=self.dtype))
-        Yd = be.asarray(Y)
+        X_dev = as_data(be, "X", X, self.dtype)
+        check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
+        m = check_examples(X_dev)
+        Yd = self._labels(Y, m)
+        correct = xp.astype(Yd == self.predict(X_dev), xp.float64)
+        return float(xp.mean(correct))
+
+    def _labels(self, Y: Any, m: int) -> Any:
+        """``Y`` checked against the output and turned into labels (1, m) on the backend."""
+        xp, n_out = self.backend.xp, self.layer_dims[-1]
+        Yd = as_data(self.backend, "Y", Y)
+        if xp.isdtype(Yd.dtype, "bool"):
+            Yd = xp.astype(Yd, xp.int64)
         if Yd.ndim == 1:
             Yd = xp.reshape(Yd, (1, -1))
-        if self.output_activation == "softmax" and Yd.shape[0] > 1:
+        check_matrix("Y", Yd, "outputs, examples")
+        check_columns(Yd, m, n_out)
+        check_targets(xp, Yd, self.output_activation, n_out)
+        if self.output_activation == "softmax" and not is_label_row(Yd, "softmax", n_out):
             Yd = xp.reshape(xp.argmax(Yd, axis=0), (1, -1))
-        if tuple(Yd.shape) != tuple(pred.shape):
-            raise ValueError(
-                f"Y has shape {tuple(Yd.shape)} but the model predicts {tuple(pred.shape)} for "
-                f"this X; Y must be (outputs, examples) with as many examples as X"
-            )
-        correct = xp.astype(xp.astype(Yd, xp.int64) == pred, xp.float64)
-        return float(xp.mean(correct))
+        return xp.astype(Yd, xp.int64)
 
     # -- storage ----------------------------------------------------------------------------
     def params_numpy(self) -> dict[str, Any]:

@@ -10,12 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import array_api_compat
-
 from .activations import Activation
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
-from .validation import check_activations, check_keep_prob, check_nonnegative, num_layers_of
+from .validation import (
+    check_activations,
+    check_finite,
+    check_input_rows,
+    check_keep_prob,
+    check_nonnegative,
+    check_same_library,
+    check_same_shape,
+    num_layers_of,
+    params_layer_dims,
+)
 
 
 @dataclass
@@ -52,28 +60,20 @@ def forward(
     ``activations`` names one activation per layer. With ``keep_prob < 1`` inverted dropout is
     applied to every hidden layer's output (masks from ``rng``, an int seed or a
     :class:`~xpnet.rng.RandomState`).
+
+    ``X`` and ``params`` must come from one library and device (see :func:`xpnet.train` for
+    a function that moves them); shapes must chain and ``X`` must be finite.
     """
-    L = num_layers_of(params)
-    acts = check_activations(activations, L)
+    num_layers_of(params)
+    xp = check_same_library({"X": X, **{f"params[{k!r}]": v for k, v in params.items()}})
+    dims = params_layer_dims(params)
+    acts = check_activations(activations, len(dims) - 1)
     keep_prob = check_keep_prob(keep_prob)
-    xp = array_api_compat.array_namespace(X, params["W1"])
-    _check_input_rows(X, params["W1"])
+    check_input_rows(X, dims[0], "the number of columns of params['W1']")
+    check_finite(xp, "X", X)
     backend = get_backend(xp, X) if keep_prob < 1.0 else None
     rng = as_random_state(rng) if keep_prob < 1.0 else None
     return _forward(xp, X, params, acts, keep_prob, rng, backend)
-
-
-def _check_input_rows(X: Any, W1: Any) -> None:
-    if getattr(X, "ndim", None) != 2:
-        raise ValueError(
-            f"X must be 2-D (features, examples), got shape {tuple(getattr(X, 'shape', ()))}"
-        )
-    if X.shape[0] != W1.shape[1]:
-        hint = " (examples as rows? pass X.T)" if X.shape[1] == W1.shape[1] else ""
-        raise ValueError(
-            f"X has {X.shape[0]} rows (features) but W1 expects {W1.shape[1]}: X must be "
-            f"(n_x, m) = ({W1.shape[1]}, m), got {tuple(X.shape)}{hint}"
-        )
 
 
 def _forward(xp: Any, X: Any, params: dict[str, Any], acts: list[Activation], keep_prob: float,
@@ -112,14 +112,16 @@ def backward(
     value the forward pass used. The gradient with respect to ``X`` (the largest matrix product
     of a wide-input net) is computed only with ``return_dX=True``, as ``grads["dA0"]``.
     """
-    L = len(caches)
-    acts = check_activations(activations, L)
+    if not isinstance(caches, list) or not all(isinstance(c, LayerCache) for c in caches):
+        raise TypeError("caches must be the list of LayerCache that xpnet.forward returned, got "
+                        f"{type(caches).__name__}")
+    acts = check_activations(activations, len(caches))
     keep_prob = check_keep_prob(keep_prob)
     lambd = check_nonnegative("lambd", lambd)
-    xp = array_api_compat.array_namespace(AL, Y)
-    from .validation import check_same_shape
-
+    xp = check_same_library({"AL": AL, "Y": Y})
     check_same_shape("AL", AL, "Y", Y)
+    check_finite(xp, "AL", AL)
+    check_finite(xp, "Y", Y)
     if Y.dtype != AL.dtype:
         Y = xp.astype(Y, AL.dtype)
     return _backward(xp, AL, Y, caches, acts, lambd, keep_prob, return_dX)

@@ -8,12 +8,11 @@ velocities, squared-gradient averages and Adam's step count ``t`` for bias corre
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import array_api_compat
 
-from .validation import check_positive, check_unit_interval
+from .validation import check_choice, check_positive, check_same_library, check_unit_interval
 
 
 class Optimizer:
@@ -31,7 +30,7 @@ class Optimizer:
     def step(self, params: dict[str, Any], grads: dict[str, Any]) -> dict[str, Any]:
         """One update of every parameter ``P`` with its gradient ``grads["d" + P]``."""
         _check_grads(params, grads)
-        xp = array_api_compat.array_namespace(*params.values())
+        xp = _namespace(params, grads)
         self.t += 1
         return {key: self._update(xp, key, P, grads["d" + key]) for key, P in params.items()}
 
@@ -156,19 +155,26 @@ def get_optimizer(optimizer: str | Optimizer, learning_rate: float | None = None
             f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an Optimizer, "
             f"got {type(optimizer).__name__}"
         )
-    key = optimizer.lower()
-    if key not in OPTIMIZERS:
-        close = difflib.get_close_matches(key, OPTIMIZERS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"optimizer={optimizer!r} is not known; expected one of {', '.join(OPTIMIZERS)}.{hint}"
-        )
+    key = check_choice("optimizer", optimizer, OPTIMIZERS)
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     return OPTIMIZERS[key](**kwargs)
 
 
+def _namespace(params: dict[str, Any], grads: dict[str, Any]) -> Any:
+    """The arrays' namespace; a ``TypeError`` naming two arguments from different libraries."""
+    try:
+        return array_api_compat.array_namespace(*params.values(), *grads.values())
+    except TypeError:
+        named = {f"params[{k!r}]": v for k, v in params.items()}
+        named.update({f"grads[{k!r}]": v for k, v in grads.items()})
+        return check_same_library(named)
+
+
 def _check_grads(params: dict[str, Any], grads: dict[str, Any]) -> None:
+    if not isinstance(params, dict) or not isinstance(grads, dict):
+        raise TypeError("params and grads must be dicts such as {'W1': ...} and {'dW1': ...}, "
+                        f"got {type(params).__name__} and {type(grads).__name__}")
     for key, P in params.items():
         dkey = "d" + key
         if dkey not in grads:

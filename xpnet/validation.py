@@ -1,12 +1,94 @@
-"""Argument checks shared by the public functions: clear errors before any work is done."""
+"""Argument checks shared by the public functions: clear errors before any work is done.
+
+Every check raises ``TypeError`` (the wrong kind of value) or ``ValueError`` (the right kind,
+a wrong value) with a message that names the argument, says what was expected and what was
+given. Checks that read array values (NaN, labels) synchronise with the device; they run
+before training starts, never inside the epoch loop.
+"""
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import array_api_compat
+
 from .activations import OUTPUT_LOSSES, Activation, get_activation
+from .backend import Backend, backend_name, dtype_name
+
+# -- scalars and names --------------------------------------------------------------------------
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` lower-cased when it is one of ``choices``; else an error naming the nearest."""
+    choices = list(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    key = value.lower()
+    if key not in choices:
+        close = difflib.get_close_matches(key, choices, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{name}={value!r} is not known; expected one of {', '.join(choices)}.{hint}"
+        )
+    return key
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_real(name: str, value: Any, expected: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be {expected}, got {value}")
+    return float(value)
+
+
+def check_keep_prob(keep_prob: Any) -> float:
+    keep_prob = _check_real("keep_prob", keep_prob, "a number in (0, 1]")
+    if not (0.0 < keep_prob <= 1.0):
+        raise ValueError(f"keep_prob must be in (0, 1] (1 means no dropout), got {keep_prob}")
+    return keep_prob
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    value = _check_real(name, value, "a finite number >= 0")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def check_positive(name: str, value: Any) -> float:
+    value = _check_real(name, value, "a finite number > 0")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def check_unit_interval(name: str, value: Any) -> float:
+    """A value in [0, 1), such as an optimizer's beta."""
+    value = _check_real(name, value, "a number in [0, 1)")
+    if not (0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+def check_callable(name: str, value: Any) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be a function or None, got {type(value).__name__}")
+
+
+# -- network description ------------------------------------------------------------------------
 
 
 def check_layer_dims(layer_dims: Any) -> list[int]:
@@ -21,12 +103,7 @@ def check_layer_dims(layer_dims: Any) -> list[int]:
         raise ValueError(
             f"layer_dims needs at least two entries (input size and output size), got {dims}"
         )
-    for i, n in enumerate(dims):
-        if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
-            raise TypeError(f"layer_dims[{i}] must be an int, got {n!r}")
-        if int(n) < 1:
-            raise ValueError(f"layer_dims[{i}] must be a positive layer size, got {n}")
-    return [int(n) for n in dims]
+    return [check_int(f"layer_dims[{i}]", n, minimum=1) for i, n in enumerate(dims)]
 
 
 def check_activations(activations: Sequence[str | Activation], num_layers: int) -> list[Activation]:
@@ -34,156 +111,264 @@ def check_activations(activations: Sequence[str | Activation], num_layers: int) 
     if isinstance(activations, (str, bytes)) or not isinstance(activations, Sequence):
         raise TypeError(
             "activations must be a list with one name per layer, e.g. ['relu', 'relu', 'sigmoid']"
+            f", got {type(activations).__name__}"
         )
     if len(activations) != num_layers:
         raise ValueError(
             f"activations has {len(activations)} entries but the network has {num_layers} "
             f"layers; give one activation per layer"
         )
-    acts = [get_activation(a) for a in activations]
-    for l, act in enumerate(acts[:-1], start=1):
+    acts = []
+    for i, a in enumerate(activations):
+        try:
+            acts.append(get_activation(a))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"activations[{i}]: {exc}") from None
+    for i, act in enumerate(acts[:-1]):
         if act.output_only:
             raise ValueError(
-                f"activations[{l - 1}] is {act.name!r}, which is only allowed in the output "
-                f"layer (layer {num_layers}); use 'relu' or 'tanh' for hidden layer {l}"
+                f"activations[{i}] is {act.name!r}, which is only allowed in the output "
+                f"layer (layer {num_layers}); use 'relu' or 'tanh' for hidden layer {i + 1}"
             )
     if acts[-1].name not in OUTPUT_LOSSES:
         raise ValueError(
-            f"the output activation is {acts[-1].name!r}; xpnet pairs an output with a loss and "
-            f"supports {', '.join(OUTPUT_LOSSES)} outputs"
+            f"activations[-1] (the output) is {acts[-1].name!r}; xpnet pairs an output with a "
+            f"loss and supports {', '.join(OUTPUT_LOSSES)} outputs"
         )
     return acts
 
 
-def check_keep_prob(keep_prob: Any) -> float:
-    if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float)):
-        raise TypeError(f"keep_prob must be a number in (0, 1], got {keep_prob!r}")
-    if not (0.0 < keep_prob <= 1.0):
-        raise ValueError(f"keep_prob must be in (0, 1] (1 means no dropout), got {keep_prob}")
-    return float(keep_prob)
-
-
-def check_nonnegative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return float(value)
-
-
-def check_positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return float(value)
-
-
-def check_unit_interval(name: str, value: Any) -> float:
-    """A value in [0, 1), such as an optimizer's beta."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
-    if not (0.0 <= value < 1.0):
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return float(value)
+# -- parameters ---------------------------------------------------------------------------------
 
 
 def num_layers_of(params: dict[str, Any]) -> int:
     """L for a parameter dict ``{"W1", "b1", ..., "WL", "bL"}``; raises if keys are missing."""
     if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict {{'W1': ..., 'b1': ..., ...}}, got {type(params).__name__}")
-    L = sum(1 for k in params if k.startswith("W") and k[1:].isdigit())
+        raise TypeError(
+            f"params must be a dict {{'W1': ..., 'b1': ..., ...}}, got {type(params).__name__}"
+        )
+    L = sum(1 for k in params if isinstance(k, str) and k[:1] == "W" and k[1:].isdigit())
     if L == 0:
         raise ValueError("params has no weights; expected keys 'W1', 'b1', 'W2', 'b2', ...")
-    for l in range(1, L + 1):
-        for key in (f"W{l}", f"b{l}"):
+    for layer in range(1, L + 1):
+        for key in (f"W{layer}", f"b{layer}"):
             if key not in params:
                 raise ValueError(f"params is missing {key!r}; expected W1..W{L} and b1..b{L}")
     return L
 
 
-def check_same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
-    """Both arrays 2-D (outputs, examples) with the same shape."""
-    for name, arr in ((name_a, a), (name_b, b)):
-        if getattr(arr, "ndim", None) != 2:
+def params_layer_dims(params: dict[str, Any]) -> list[int]:
+    """The layer sizes ``[n_0, ..., n_L]`` that ``params`` describe, after checking that they
+    chain: ``W_l`` is (n_l, n_{l-1}) and ``b_l`` is (n_l, 1)."""
+    L = num_layers_of(params)
+    for key in (k for layer in range(1, L + 1) for k in (f"W{layer}", f"b{layer}")):
+        shape = getattr(params[key], "shape", None)
+        if shape is None or len(shape) != 2:
+            raise ValueError(f"params[{key!r}] must be a 2-D array, got {_describe(params[key])}")
+    dims = [int(params["W1"].shape[1])]
+    for layer in range(1, L + 1):
+        W, b = params[f"W{layer}"], params[f"b{layer}"]
+        if layer > 1 and W.shape[1] != dims[-1]:
             raise ValueError(
-                f"{name} must be 2-D (outputs, examples), got shape {tuple(getattr(arr, 'shape', ()))}"
-                + ("; reshape a vector of labels with y.reshape(1, -1)" if getattr(arr, "ndim", 0) == 1 else "")
+                f"params['W{layer}'] has shape {tuple(W.shape)} but params['W{layer - 1}'] has "
+                f"{dims[-1]} rows: W{layer}'s columns must equal W{layer - 1}'s rows "
+                f"(W{layer} is (n_{layer}, n_{layer - 1}))"
             )
-    if tuple(a.shape) != tuple(b.shape):
-        raise ValueError(
-            f"{name_a} has shape {tuple(a.shape)} but {name_b} has shape {tuple(b.shape)}; "
-            "they must match (outputs, examples)"
-        )
-
-
-def check_training_data(xp: Any, X: Any, Y: Any, layer_dims: list[int], output: str) -> None:
-    """``X`` (n_x, m) and ``Y`` (n_y, m) agree with ``layer_dims`` and hold usable values."""
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D (features, examples), got shape {tuple(X.shape)}"
-            + ("; for one example use X.reshape(-1, 1), for one feature X.reshape(1, -1)"
-               if X.ndim == 1 else "")
-        )
-    if Y.ndim != 2:
-        raise ValueError(
-            f"Y must be 2-D (outputs, examples), got shape {tuple(Y.shape)}"
-            + ("; reshape labels with Y.reshape(1, -1)" if Y.ndim == 1 else "")
-        )
-    n_x, m = X.shape
-    if n_x != layer_dims[0]:
-        hint = " (examples as rows? pass X.T)" if m == layer_dims[0] else ""
-        raise ValueError(
-            f"X has {n_x} rows (features) but layer_dims[0] is {layer_dims[0]}; X must be "
-            f"(n_x, m) = ({layer_dims[0]}, m), got {tuple(X.shape)}{hint}"
-        )
-    if m == 0:
-        raise ValueError("X has no examples (0 columns); training needs at least one")
-    if Y.shape[1] != m:
-        hint = " (examples as rows? pass Y.T)" if Y.shape[0] == m else ""
-        raise ValueError(
-            f"Y has {Y.shape[1]} columns (examples) but X has {m}; Y must be "
-            f"(n_y, m) = ({layer_dims[-1]}, {m}), got {tuple(Y.shape)}{hint}"
-        )
-    if Y.shape[0] != layer_dims[-1]:
-        raise ValueError(
-            f"Y has {Y.shape[0]} rows (outputs) but layer_dims[-1] is {layer_dims[-1]}"
-        )
-    if not bool(xp.all(xp.isfinite(X))):
-        raise ValueError("X contains NaN or infinite values; clean or impute them before training")
-    if not bool(xp.all(xp.isfinite(Y))):
-        raise ValueError("Y contains NaN or infinite values")
-    if output == "sigmoid" and not bool(xp.all((Y == 0) | (Y == 1))):
-        raise ValueError(
-            "Y must hold 0/1 labels for a sigmoid output; got other values "
-            f"(min {float(xp.min(Y))}, max {float(xp.max(Y))})"
-        )
-    if output == "softmax":
-        ones = xp.sum(Y, axis=0)
-        if not bool(xp.all((Y == 0) | (Y == 1))) or not bool(xp.all(ones == 1)):
+        dims.append(int(W.shape[0]))
+        if tuple(b.shape) != (dims[-1], 1):
             raise ValueError(
-                "Y must be one-hot (C, m) for a softmax output (each column a single 1), or "
-                "integer class labels (1, m); see xpnet.one_hot"
+                f"params['b{layer}'] has shape {tuple(b.shape)}, expected ({dims[-1]}, 1) to "
+                f"match params['W{layer}'] {tuple(W.shape)}"
             )
+    return dims
 
 
 def check_params_chain(params: dict[str, Any], layer_dims: list[int]) -> None:
-    """``W_l`` is (n_l, n_{l-1}) and ``b_l`` is (n_l, 1) for every layer of ``layer_dims``."""
-    L = num_layers_of(params)
-    if L != len(layer_dims) - 1:
+    """``params`` holds exactly W1..WL, b1..bL whose shapes chain and match ``layer_dims``."""
+    dims = params_layer_dims(params)
+    expected = {k for layer in range(1, len(dims)) for k in (f"W{layer}", f"b{layer}")}
+    extra = sorted(map(str, set(params) - expected))
+    if extra:
+        raise ValueError(f"params has unexpected entries {extra}; expected only W1..bL")
+    if dims != list(layer_dims):
         raise ValueError(
-            f"params has {L} layers but layer_dims {layer_dims} describes {len(layer_dims) - 1}"
+            f"params describe layers {dims} (from the shapes of W1..W{len(dims) - 1}) but "
+            f"layer_dims is {list(layer_dims)}"
         )
-    for l in range(1, L + 1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        want = (layer_dims[l], layer_dims[l - 1])
-        if tuple(W.shape) != want:
-            raise ValueError(
-                f"params['W{l}'] has shape {tuple(W.shape)}, expected {want} from layer_dims "
-                f"(W{l} columns must equal W{l - 1} rows)" if l > 1 else
-                f"params['W1'] has shape {tuple(W.shape)}, expected {want} from layer_dims"
+
+
+# -- arrays: library, device, shape, values -----------------------------------------------------
+
+
+def _describe(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    return f"{type(x).__name__} of shape {tuple(shape)}" if shape is not None else repr(x)
+
+
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is an array of a library the Array API knows (not a list or a number)."""
+    return array_api_compat.is_array_api_obj(x) and not isinstance(x, (int, float, complex))
+
+
+def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any:
+    """The namespace shared by the named ``arrays``, all on one device.
+
+    For functions that compute on arrays as given (``forward``, ``backward``,
+    ``compute_cost``) and therefore never move them: a ``TypeError`` names two arguments from
+    different libraries, a ``ValueError`` two on different devices. ``remedy`` replaces the
+    default advice in the message.
+    """
+    first, xp, device = None, None, None
+    for name, a in arrays.items():
+        if not is_array(a):
+            raise TypeError(
+                f"{name} must be an array (NumPy, CuPy, torch, JAX or array-api-strict), got "
+                f"{type(a).__name__}; convert it with numpy.asarray(...)"
             )
-        if tuple(b.shape) != (layer_dims[l], 1):
-            raise ValueError(
-                f"params['b{l}'] has shape {tuple(b.shape)}, expected ({layer_dims[l]}, 1)"
+        a_xp, a_dev = array_api_compat.array_namespace(a), array_api_compat.device(a)
+        if first is None:
+            first, xp, device = name, a_xp, a_dev
+        elif a_xp is not xp:
+            lib, other = backend_name(xp), backend_name(a_xp)
+            advice = remedy or (
+                f"this function does not move arrays between libraries. Convert one, e.g. "
+                f"xpnet.get_backend({lib!r}).asarray(...), or use xpnet.train, which moves "
+                "params= to the data's backend"
             )
+            raise TypeError(f"{first} comes from {lib} but {name} from {other}; {advice}")
+        elif a_dev != device:
+            raise ValueError(
+                f"{first} is on device {device} but {name} is on device {a_dev}; "
+                + (remedy or "move them to one device first")
+            )
+    return xp
+
+
+def as_data(backend: Backend, name: str, value: Any, dtype: Any = None) -> Any:
+    """``value`` as an array of ``backend`` (of ``dtype`` if given), or an error naming it."""
+    try:
+        return backend.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        target = f"a {dtype_name(dtype)} array" if dtype is not None else "a numeric array"
+        raise kind(
+            f"{name} could not be converted to {target} on backend {backend.name!r} "
+            f"({type(value).__name__}: {exc})"
+        ) from None
+
+
+_RESHAPE_HINTS = {
+    ("X", 1): "; for one example use X.reshape(-1, 1), for one feature X.reshape(1, -1)",
+    ("Y", 1): "; reshape a vector of labels with Y.reshape(1, -1)",
+    ("X", 3): "; flatten images (m, h, w[, c]) with X.reshape(X.shape[0], -1).T",
+    ("X", 4): "; flatten images (m, h, w[, c]) with X.reshape(X.shape[0], -1).T",
+}
+
+
+def check_matrix(name: str, A: Any, layout: str) -> None:
+    """``A`` is 2-D (``layout``), with a reshape hint for the usual mistakes."""
+    ndim = getattr(A, "ndim", None)
+    if ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D ({layout}), got shape {tuple(getattr(A, 'shape', ()))}"
+            + _RESHAPE_HINTS.get((name, ndim), "")
+        )
+
+
+def check_input_rows(X: Any, n_x: int, source: str) -> None:
+    """``X`` is (n_x, m); ``source`` says where ``n_x`` comes from (``"layer_dims[0]"``)."""
+    check_matrix("X", X, "features, examples")
+    if X.shape[0] != n_x:
+        hint = " (examples as rows? pass X.T)" if X.shape[1] == n_x else ""
+        raise ValueError(
+            f"X has {X.shape[0]} rows (features) but {source} is {n_x}: X must be "
+            f"(n_x, m) = ({n_x}, m), got shape {tuple(X.shape)}{hint}"
+        )
+
+
+def check_examples(X: Any) -> int:
+    """The number of examples m (columns of ``X``), which must be at least one."""
+    m = int(X.shape[1])
+    if m == 0:
+        raise ValueError(f"X has no examples: shape {tuple(X.shape)} has 0 columns; "
+                         "training and evaluation need at least one")
+    return m
+
+
+def check_columns(Y: Any, m: int, n_y: int) -> None:
+    """``Y`` has the ``m`` columns of ``X``."""
+    if Y.shape[1] != m:
+        hint = " (examples as rows? pass Y.T)" if Y.shape[0] == m else ""
+        raise ValueError(
+            f"Y has {Y.shape[1]} columns (examples) but X has {m}: Y must be "
+            f"(n_y, m) = ({n_y}, {m}), got shape {tuple(Y.shape)}{hint}"
+        )
+
+
+def check_finite(xp: Any, name: str, A: Any, note: str = "") -> None:
+    if xp.isdtype(A.dtype, "bool"):
+        return
+    if not bool(xp.all(xp.isfinite(A))):
+        raise ValueError(f"{name} contains NaN or infinite values{note}; clean or impute them")
+
+
+def _value_range(xp: Any, A: Any) -> str:
+    return f"values from {float(xp.min(A)):g} to {float(xp.max(A)):g}"
+
+
+def check_class_labels(xp: Any, labels: Any, num_classes: int) -> None:
+    """``labels`` are whole numbers in ``0..num_classes-1`` (finite values assumed)."""
+    if xp.isdtype(labels.dtype, "real floating") and not bool(xp.all(labels == xp.round(labels))):
+        raise ValueError(
+            f"Y holds class labels for a softmax output with {num_classes} classes, so they "
+            "must be whole numbers; got fractional values (one-hot targets are (C, m))"
+        )
+    if labels.shape[-1] and (bool(xp.any(labels < 0)) or bool(xp.any(labels >= num_classes))):
+        raise ValueError(
+            f"Y holds class labels, which must lie in 0..{num_classes - 1} for a softmax output "
+            f"of {num_classes} classes (layer_dims[-1]); got {_value_range(xp, labels)}"
+        )
+
+
+def is_label_row(Y: Any, output: str, n_out: int) -> bool:
+    """Whether ``Y`` holds class indices (1, m) or (m,) rather than one-hot (C, m) targets."""
+    return output == "softmax" and n_out > 1 and (Y.ndim == 1 or Y.shape[0] == 1)
+
+
+def check_targets(xp: Any, Y: Any, output: str, n_out: int) -> None:
+    """``Y`` (finite) holds what the output's loss needs: 0/1 labels for sigmoid; one-hot
+    columns (C, m) or class indices (1, m) for softmax; any values for linear."""
+    check_finite(xp, "Y", Y)
+    if xp.isdtype(Y.dtype, "bool"):
+        Y = xp.astype(Y, xp.int64)
+    if is_label_row(Y, output, n_out):
+        check_class_labels(xp, Y, n_out)
+        return
+    if output in ("sigmoid", "softmax") and Y.shape[0] != n_out:
+        raise ValueError(
+            f"Y has {Y.shape[0]} rows (outputs) but layer_dims[-1] is {n_out}: Y must be "
+            f"({n_out}, m), got shape {tuple(Y.shape)}"
+        )
+    binary = bool(xp.all((Y == 0) | (Y == 1)))
+    if output == "sigmoid" and not binary:
+        raise ValueError(
+            f"Y must hold 0/1 labels for a sigmoid output; got {_value_range(xp, Y)}"
+        )
+    if output == "softmax" and not (binary and bool(xp.all(xp.sum(Y, axis=0) == 1))):
+        raise ValueError(
+            "Y must be one-hot (C, m) for a softmax output (each column a single 1), or "
+            "integer class labels (1, m); see xpnet.one_hot"
+        )
+
+
+def check_same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Both arrays 2-D (outputs, examples) with the same shape."""
+    for name, arr in ((name_a, a), (name_b, b)):
+        check_matrix(name, arr, "outputs, examples")
+    if tuple(a.shape) != tuple(b.shape):
+        transposed = tuple(b.shape) == tuple(a.shape)[::-1]
+        hint = f" (examples as rows? pass {name_b}.T)" if transposed else ""
+        raise ValueError(
+            f"{name_a} has shape {tuple(a.shape)} but {name_b} has shape {tuple(b.shape)}; "
+            f"they must match (outputs, examples){hint}"
+        )

@@ -1,0 +1,191 @@
+"""Model files: atomic writes, and a clear refusal of damaged or foreign files (no unpickling)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet import io
+from xpnet import to_numpy as host
+from xpnet.io import ModelFileError, read_npz, write_npz_atomic
+
+
+@pytest.fixture
+def model(rng):
+    X = rng.random((3, 20))
+    Y = (X[:1] > 0.5).astype(np.float64)
+    return xpnet.train(X, Y, [3, 4, 1], num_epochs=3)
+
+
+@pytest.fixture
+def saved(model, tmp_path):
+    path = tmp_path / "model.npz"
+    model.save(path)
+    return path
+
+
+def _same_params(a, b):
+    return all(np.array_equal(host(a.params[k]), host(b.params[k])) for k in b.params)
+
+
+def test_save_and_load_round_trip(model, saved):
+    loaded = xpnet.load(saved)
+    assert _same_params(loaded, model)
+    assert loaded.costs == model.costs and loaded.layer_dims == model.layer_dims
+    assert loaded.activations == model.activations and loaded.dtype == model.dtype
+
+
+def _crash_half_way(monkeypatch):
+    """Make the writer put half a file on disk and then die."""
+    def savez(fh, **arrays):
+        fh.write(b"PK\x03\x04 half a zip file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io.np, "savez", savez)
+
+
+def test_a_crash_while_saving_leaves_the_previous_file(model, saved, rng, monkeypatch):
+    other = xpnet.train(rng.random((3, 20)), np.ones((1, 20)), [3, 4, 1], num_epochs=1, seed=9)
+    with monkeypatch.context() as patch:
+        _crash_half_way(patch)
+        with pytest.raises(OSError, match="disk full"):
+            other.save(saved)
+    assert _same_params(xpnet.load(saved), model)
+    assert [p.name for p in saved.parent.iterdir()] == ["model.npz"]  # no temporary file left
+
+
+def test_a_crash_while_saving_a_new_file_leaves_nothing(model, tmp_path, monkeypatch):
+    _crash_half_way(monkeypatch)
+    with pytest.raises(OSError):
+        model.save(tmp_path / "new.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_saving_leaves_the_previous_file(model, saved, monkeypatch):
+    def savez(fh, **arrays):
+        fh.write(b"PK")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io.np, "savez", savez)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(saved)
+    monkeypatch.undo()
+    assert _same_params(xpnet.load(saved), model)
+
+
+# -- refusing damaged and foreign files -----------------------------------------------------------
+
+
+def test_truncated_file(saved):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="is not a readable xpnet file"):
+        xpnet.load(saved)
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / "noise.npz"
+    path.write_bytes(np.random.default_rng(0).bytes(300))
+    with pytest.raises(ModelFileError, match="is not a readable xpnet file"):
+        xpnet.load(path)
+
+
+def test_foreign_npz_without_metadata(tmp_path):
+    path = tmp_path / "foreign.npz"
+    np.savez(path, W1=np.ones((2, 2)))
+    with pytest.raises(ModelFileError, match="no __xpnet__ metadata"):
+        xpnet.load(path)
+
+
+UNPICKLED = []
+
+
+def _record_unpickling():
+    UNPICKLED.append(True)
+    return "unpickled"
+
+
+class _Trap:
+    def __reduce__(self):
+        return (_record_unpickling, ())
+
+
+def test_pickled_arrays_are_never_unpickled(saved):
+    arrays, meta = read_npz(saved)
+    trap = np.array([_Trap()], dtype=object)
+    with open(saved, "wb") as fh:
+        np.savez(fh, **arrays, W1_trap=trap,
+                 __xpnet__=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    with pytest.raises(ModelFileError, match="not a readable xpnet file"):
+        xpnet.load(saved)
+    assert UNPICKLED == []
+
+
+def test_a_pickle_file_is_refused(tmp_path, model):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model.params_numpy()))
+    with pytest.raises(ModelFileError, match="is not a readable xpnet file"):
+        xpnet.load(path)
+
+
+def _rewrite(path, arrays=None, **meta_changes):
+    old_arrays, meta = read_npz(path)
+    write_npz_atomic(path, old_arrays if arrays is None else arrays, {**meta, **meta_changes})
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"version": 2}, "format version 2; this xpnet reads xpnet-model version 1"),
+    ({"format": "something-else"}, "'something-else' file, expected 'xpnet-model'"),
+    ({"layer_dims": [3, 5, 1]}, r"W1 has shape \(4, 3\), expected \(5, 3\)"),
+    ({"layer_dims": [3]}, "layer_dims needs at least two entries"),
+    ({"dtype": "float64"}, "W1 has dtype float32, expected float64"),
+    ({"dtype": "float16"}, "dtype 'float16' is not one of"),
+    ({"activations": ["relu", "sigmod"]}, r"activations\[1\].*Did you mean 'sigmoid'"),
+    ({"costs": ["low"]}, "'costs' must be a list of finite numbers"),
+])
+def test_metadata_that_does_not_fit_the_arrays(saved, changes, match):
+    _rewrite(saved, **changes)
+    with pytest.raises(ModelFileError, match=match):
+        xpnet.load(saved)
+
+
+def test_metadata_without_the_network(saved):
+    arrays, meta = read_npz(saved)
+    write_npz_atomic(saved, arrays, {k: v for k, v in meta.items() if k != "dtype"})
+    with pytest.raises(ModelFileError, match="metadata lacks dtype"):
+        xpnet.load(saved)
+
+
+def test_missing_and_non_finite_parameters(saved):
+    arrays, _ = read_npz(saved)
+    _rewrite(saved, arrays={k: v for k, v in arrays.items() if k != "b2"})
+    with pytest.raises(ModelFileError, match="lacks parameters b2"):
+        xpnet.load(saved)
+    _rewrite(saved, arrays={**arrays, "b2": np.full_like(arrays["b2"], np.nan)})
+    with pytest.raises(ModelFileError, match="b2 holds NaN or infinite values"):
+        xpnet.load(saved)
+
+
+def test_damaged_metadata(saved):
+    arrays, _ = read_npz(saved)
+    with open(saved, "wb") as fh:
+        np.savez(fh, **arrays, __xpnet__=np.frombuffer(b"{not json", np.uint8))
+    with pytest.raises(ModelFileError, match="metadata is damaged"):
+        xpnet.load(saved)
+    with open(saved, "wb") as fh:
+        np.savez(fh, **arrays, __xpnet__=np.frombuffer(b"[1, 2]", np.uint8))
+    with pytest.raises(ModelFileError, match="metadata is damaged"):
+        xpnet.load(saved)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such xpnet-model file"):
+        xpnet.load(tmp_path / "nothing.npz")
+
+
+def test_model_file_error_is_a_value_error():
+    assert issubclass(ModelFileError, ValueError)
