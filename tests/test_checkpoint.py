@@ -137,7 +137,7 @@ def test_resume_may_change_the_learning_rate(data, tmp_path):
 
 
 def test_resume_needs_a_checkpoint_file(data, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such xpnet-checkpoint file"):
+    with pytest.raises(FileNotFoundError, match="no such checkpoint file"):
         _train(*data, 2, resume=tmp_path / "missing.npz")
     model_file = tmp_path / "model.npz"
     _train(*data, 1).save(model_file)

@@ -42,5 +42,5 @@ def test_bad_arguments_are_named():
         xpnet.initialize_parameters([2, 1], "hee")
     with pytest.raises(ValueError, match="layer_dims needs at least two entries"):
         xpnet.initialize_parameters([3])
-    with pytest.raises(ValueError, match=r"layer_dims\[1\] must be a positive layer size"):
+    with pytest.raises(ValueError, match=r"layer_dims\[1\] must be >= 1, got 0"):
         xpnet.initialize_parameters([3, 0, 1])

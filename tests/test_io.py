@@ -183,9 +183,17 @@ def test_damaged_metadata(saved):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such xpnet-model file"):
+    with pytest.raises(FileNotFoundError, match="no such model file"):
         xpnet.load(tmp_path / "nothing.npz")
 
 
 def test_model_file_error_is_a_value_error():
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_a_text_file_is_refused_without_pickle_advice(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(xpnet.ModelFileError, match="is not a readable xpnet file: expected a model") as info:
+        xpnet.load(path)
+    assert "pickle" not in str(info.value)

@@ -172,3 +172,13 @@ def test_print_cost(capsys):
     out = capsys.readouterr().out
     assert "Cost after epoch 0:" in out and "Cost after epoch 2:" in out
     assert "epoch 1:" not in out
+
+
+def test_a_trained_model_pickles_with_its_backend(backend):
+    import pickle
+
+    X, Y = _binary()
+    model = xpnet.train(X, Y, [5, 3, 1], num_epochs=2, backend=backend)
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.backend == model.backend
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))

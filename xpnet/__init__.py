@@ -32,7 +32,7 @@ from .optimizers import GD, OPTIMIZERS, Adam, Momentum, Optimizer, RMSProp, get_
 from .preprocessing import one_hot
 from .rng import RandomState
 from .schedules import ExponentialDecay, InverseTimeDecay
-from .training import train
+from .training import DivergenceError, train
 
 if TYPE_CHECKING:
     from .estimator import MLPClassifier as MLPClassifier
@@ -40,12 +40,39 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS", "BACKENDS", "GD", "OPTIMIZERS", "Adam", "Backend", "BackendUnavailableError",
-    "ExponentialDecay", "InverseTimeDecay", "LayerCache", "Model", "ModelFileError", "Momentum",
-    "Optimizer", "RMSProp", "RandomState", "available_backends", "backward", "compute_cost",
-    "forward", "get_activation", "get_backend", "get_optimizer", "gradient_check",
-    "initialize_parameters", "load", "one_hot", "random_mini_batches", "synchronize", "to_numpy",
-    "train", "__version__",
+    "ACTIVATIONS",
+    "BACKENDS",
+    "DivergenceError",
+    "GD",
+    "OPTIMIZERS",
+    "Adam",
+    "Backend",
+    "BackendUnavailableError",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LayerCache",
+    "Model",
+    "ModelFileError",
+    "Momentum",
+    "Optimizer",
+    "RMSProp",
+    "RandomState",
+    "available_backends",
+    "backward",
+    "compute_cost",
+    "forward",
+    "get_activation",
+    "get_backend",
+    "get_optimizer",
+    "gradient_check",
+    "initialize_parameters",
+    "load",
+    "one_hot",
+    "random_mini_batches",
+    "synchronize",
+    "to_numpy",
+    "train",
+    "__version__",
 ]
 
 

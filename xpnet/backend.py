@@ -155,6 +155,12 @@ class Backend:
         """Wait until queued device work (on ``x``, or on this device) has finished."""
         synchronize(self, x)
 
+    def __reduce__(self) -> tuple:
+        # Pickle by name: the namespace is a module, re-imported when unpickled.
+        if self.name not in BACKENDS:
+            raise TypeError(f"a Backend over the custom namespace {self.name!r} cannot be pickled")
+        return (_restore_backend, (self.name, self.device))
+
     def dtype(self, dtype: Any) -> Any:
         """This backend's dtype for ``dtype``; float64 on JAX needs x64 mode switched on."""
         dt = resolve_dtype(self.xp, dtype)
@@ -168,6 +174,10 @@ class Backend:
                     "or train in float32"
                 )
         return dt
+
+
+def _restore_backend(name: str, device: Any) -> Backend:
+    return Backend(name, _namespace_for(name), device)
 
 
 def _is_array(x: Any) -> bool:

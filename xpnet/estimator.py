@@ -27,8 +27,6 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from .activations import ACTIVATIONS
-from .backend import get_backend
-from .model import Model
 from .training import train
 
 _FLOATS = (np.float64, np.float32)
@@ -205,24 +203,3 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             return None if rs is None else int(rs)
         return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
-    # -- pickling: the model's backend holds a module, so the parameters travel as NumPy ------
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        model = state.get("model_")
-        if isinstance(model, Model):
-            state["model_"] = {
-                "params": model.params_numpy(), "activations": list(model.activations),
-                "layer_dims": list(model.layer_dims), "costs": list(model.costs),
-                "dtype": model.dtype, "config": dict(model.config),
-            }
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        saved = state.get("model_")
-        if isinstance(saved, dict):
-            be = get_backend(state.get("backend", "numpy"), device=state.get("device"))
-            params = {k: be.asarray(v, dtype=saved["dtype"]) for k, v in saved["params"].items()}
-            state = {**state, "model_": Model(
-                params=params, activations=saved["activations"], layer_dims=saved["layer_dims"],
-                costs=saved["costs"], backend=be, dtype=saved["dtype"], config=saved["config"])}
-        super().__setstate__(state)

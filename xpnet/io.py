@@ -78,8 +78,13 @@ def read_npz(path: str | os.PathLike, expected_format: str = FORMAT,
              expected_version: int = FORMAT_VERSION) -> tuple[dict, dict]:
     """``(arrays, meta)`` from a file written by :func:`write_npz_atomic`; never unpickles."""
     path = Path(path)
+    kind = expected_format.removeprefix("xpnet-")
     if not path.is_file():
-        raise FileNotFoundError(f"no such {expected_format} file: {path}")
+        raise FileNotFoundError(f"no such {kind} file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path} is not a readable xpnet file: expected a {kind} .npz archive written by xpnet"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
