@@ -97,6 +97,7 @@ def test_catvnoncat_shapes_dtypes_and_counts(cat):
     assert int(cat.train_y.sum()) == 72 and int(cat.test_y.sum()) == 33
     assert cat.classes == ("non-cat", "cat")
     assert cat.train_x.min() == 0.0 and cat.train_x.max() == 1.0
+    assert cat.train_x.flags.c_contiguous  # mini-batch gathers (np.take, axis 1) need C order
 
 
 def test_catvnoncat_dtype_is_selectable():
@@ -181,6 +182,7 @@ def test_football():
     assert d.train_x.shape == (2, 211) and d.train_y.shape == (1, 211)
     assert d.test_x.shape == (2, 200) and d.test_y.shape == (1, 200)
     assert set(np.unique(d.train_y)) == {0, 1} and d.train_x.dtype == np.float32
+    assert d.train_x.flags.c_contiguous
 
 
 def _course_recipe(seed, make, **kwargs):

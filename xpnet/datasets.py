@@ -152,9 +152,11 @@ def flatten_images(images: np.ndarray, dtype: Any = "float32") -> np.ndarray:
     """Images (m, h, w[, c]) of uint8 -> (h·w·c, m) columns scaled to [0, 1].
 
     Column ``i`` is image ``i`` (``x.reshape(m, -1).T``); ``reshape(-1, m)`` would mix images.
+    The result is C-contiguous: NumPy's ``take`` along axis 1 (how a mini-batch is gathered)
+    copies a whole non-C-contiguous array on every call.
     """
     m = images.shape[0]
-    X = images.reshape(m, -1).T.astype(_as_float_dtype(dtype))  # keeps each column contiguous
+    X = np.ascontiguousarray(images.reshape(m, -1).T, dtype=_as_float_dtype(dtype))
     X /= 255.0
     return X
 
@@ -299,8 +301,8 @@ def _check_digit_pair(digits: Any) -> tuple[int, int]:
 # -- 2-D data sets --------------------------------------------------------------------------------
 
 def _points(X: np.ndarray, y: np.ndarray, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Points (m, 2) and labels -> ``X`` (2, m) of ``dtype`` and ``Y`` (1, m) int64."""
-    return np.asarray(X).T.astype(_as_float_dtype(dtype)), _labels(y)
+    """Points (m, 2) and labels -> ``X`` (2, m) of ``dtype`` (C order) and ``Y`` (1, m) int64."""
+    return np.ascontiguousarray(np.asarray(X).T, dtype=_as_float_dtype(dtype)), _labels(y)
 
 
 def load_football(*, dtype: Any = "float32", path: str | os.PathLike | None = None) -> Dataset:
