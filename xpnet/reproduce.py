@@ -25,6 +25,7 @@ from . import datasets
 from .backend import BackendUnavailableError
 from .initializers import initialize_parameters
 from .model import Model
+from .rng import RandomState
 from .training import train
 
 
@@ -57,6 +58,9 @@ class Experiment:
     quick_epochs: int = 20
     #: (train, test) examples kept by ``quick=True`` (``None``: all)
     quick_examples: tuple[int, int] | None = None
+    #: the ``np.random.seed`` the course calls before drawing its initial weights (``None``:
+    #: not published), for ``course_init=True``
+    course_seed: int | None = None
 
 
 def _mnist_binary(dtype: str) -> datasets.Dataset:
@@ -71,7 +75,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
              init="random"),
         (Variant("GD", {}, 1.00, 0.72),),
         note="init: N(0, 1) x 0.01, as the course's two-layer model",
-        picture=(64, 64, 3)),
+        picture=(64, 64, 3), course_seed=1),
     Experiment(
         "cat-4layer", "cat vs non-cat, [12288, 20, 7, 5, 1], GD lr 0.0075, 2500 iterations",
         lambda dt: datasets.load_catvnoncat(dtype=dt),
@@ -79,7 +83,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
              num_epochs=2500, init="xavier"),
         (Variant("GD", {}, 0.986, 0.80),),
         note="init: N(0, 1) / sqrt(n_prev) ('xavier'), as the course's deep model",
-        picture=(64, 64, 3)),
+        picture=(64, 64, 3), course_seed=1),
     Experiment(
         "mnist-3v7", "MNIST 3 vs 7, [784, 7, 1], mini-batch 128, lr 0.0005",
         _mnist_binary,
@@ -96,7 +100,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
          Variant("random x10", {"init": "random"}, 0.83, 0.86, scale=10.0),
          Variant("He", {"init": "he"}, 0.99, 0.96)),
         note="inits as the course's: zeros, N(0, 1) x 10, N(0, 1) x sqrt(2 / n_prev)",
-        quick_epochs=200),
+        quick_epochs=200, course_seed=3),
     Experiment(
         "regularization", "football, [2, 20, 3, 1], GD lr 0.3, 30000 iterations",
         lambda dt: datasets.load_football(dtype=dt),
@@ -106,7 +110,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
          Variant("L2, lambda 0.7", {"lambd": 0.7}, None, 0.93),
          Variant("dropout, keep 0.86", {"keep_prob": 0.86}, None, 0.95)),
         note="init: N(0, 1) / sqrt(n_prev), as the course's reg_utils",
-        quick_epochs=200),
+        quick_epochs=200, course_seed=3),
     Experiment(
         "optimization", "moons, [2, 5, 2, 1], mini-batch 64, lr 0.0007, 10000 epochs",
         lambda dt: datasets.make_moons(dtype=dt),
@@ -116,7 +120,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
          Variant("momentum, beta 0.9", {"optimizer": "momentum"}, 0.797),
          Variant("Adam", {"optimizer": "adam"}, 0.94)),
         note="init: He, as the course's opt_utils; no test split in the course",
-        quick_epochs=20),
+        quick_epochs=20, course_seed=3),
     Experiment(
         "mnist-10", "MNIST 0-9, [784, 128, 64, 10] softmax, Adam lr 0.001, mini-batch 128, "
         "15 epochs",
@@ -154,6 +158,8 @@ class Reproduction:
     seed: int
     quick: bool
     seconds: float
+    #: where the initial weights came from
+    initial_weights: str = ""
     plot: Path | None = None
 
     def table(self) -> str:
@@ -163,6 +169,7 @@ class Reproduction:
             else "full run"
         lines = [f"{e.name}: {e.description}",
                  f"backend {self.backend}, {self.dtype}, seed {self.seed}, {mode}",
+                 f"initial weights: {self.initial_weights}",
                  f"{'run':<20} {'train':>7} {'course':>7}   {'test':>7} {'course':>7}  "
                  f"{'seconds':>8}"]
         for r in self.runs:
@@ -182,13 +189,16 @@ def _pct(x: float | None) -> str:
 
 
 def reproduce(name: str, *, backend: str = "numpy", dtype: str = "float32", seed: int = 0,
-              quick: bool = False, plot: str | Path | None = None,
+              quick: bool = False, plot: str | Path | None = None, course_init: bool = False,
               progress: Callable[[str], Any] | None = None) -> Reproduction:
     """Train experiment ``name`` (see :data:`EXPERIMENTS`) and compare with the course.
 
     ``quick=True`` is the smoke version: ``quick_epochs`` epochs on (for MNIST) a small subset.
     ``plot``: a PNG path for the cost curves and the decision boundaries or mislabelled test
-    images. ``progress(line)`` is called as each run ends.
+    images. ``course_init=True`` starts from the course's own initial weights (see
+    :class:`CourseDraws`) where the course publishes its seed; ``seed`` still
+    drives the mini-batch order and the dropout masks. ``progress(line)`` is called as each run
+    ends.
     """
     if name not in EXPERIMENTS:
         import difflib
@@ -202,14 +212,17 @@ def reproduce(name: str, *, backend: str = "numpy", dtype: str = "float32", seed
     data = exp.data(dtype)
     if quick and exp.quick_examples:
         data = _subset(data, *exp.quick_examples)
+    course_init = course_init and exp.course_seed is not None
     runs = []
     for variant in exp.variants:
         runs.append(_run(exp, variant, data, backend=backend, dtype=dtype, seed=seed,
-                         quick=quick))
+                         quick=quick, course_init=course_init))
         if progress is not None:
             progress(f"  {name} / {variant.label}: done in {runs[-1].seconds:.1f} s, "
                      f"final cost {runs[-1].costs[-1]:.4f}")
-    result = Reproduction(exp, runs, backend, dtype, seed, quick, 0.0)
+    origin = (f"the course's (np.random.seed({exp.course_seed}) then np.random.randn)"
+              if course_init else f"xpnet's (seed {seed})")
+    result = Reproduction(exp, runs, backend, dtype, seed, quick, 0.0, origin)
     if plot is not None:
         result.plot = Path(plot)
         _draw(result, data, result.plot)
@@ -225,16 +238,30 @@ def _subset(data: datasets.Dataset, m_train: int, m_test: int) -> datasets.Datas
                          test_x=first(data.test_x, m_test), test_y=first(data.test_y, m_test))
 
 
+class CourseDraws(RandomState):
+    """Normal draws as the course's notebooks make them: ``np.random.seed(seed)`` then
+    ``np.random.randn``. Passed as ``seed=`` to :func:`xpnet.initialize_parameters`, it gives
+    the course's own initial weights."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self._legacy = np.random.RandomState(seed)  # the generator behind np.random.seed
+
+    def normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        return self._legacy.standard_normal(shape)  # what np.random.randn(*shape) draws
+
+
 def _run(exp: Experiment, variant: Variant, data: datasets.Dataset, *, backend: str,
-         dtype: str, seed: int, quick: bool) -> RunResult:
+         dtype: str, seed: int, quick: bool, course_init: bool) -> RunResult:
     settings = {**exp.settings, **variant.settings}
     if quick:
         settings["num_epochs"] = exp.quick_epochs
     t0 = time.perf_counter()
-    if variant.scale is not None:
-        settings["params"] = initialize_parameters(settings["layer_dims"], settings.pop("init"),
-                                                   seed=seed, scale=variant.scale, dtype=dtype,
-                                                   backend=backend)
+    dims, scale = settings["layer_dims"], variant.scale or 0.01
+    if course_init or variant.scale is not None:
+        draws = CourseDraws(exp.course_seed) if course_init else seed
+        settings["params"] = initialize_parameters(dims, settings.pop("init"), seed=draws,
+                                                   scale=scale, dtype=dtype, backend=backend)
     model = train(data.train_x, data.train_y, seed=seed, dtype=dtype, backend=backend,
                   **settings)
     train_acc = model.evaluate(data.train_x, data.train_y)
@@ -282,6 +309,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(with NAME all: one file per experiment, PATH-NAME.png)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke version: a few epochs (and a subset of MNIST)")
+    parser.add_argument("--course-init", action="store_true",
+                        help="start from the course's own initial weights (its np.random.seed "
+                        "draws) where it publishes them; --seed still drives batches and dropout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -294,7 +324,7 @@ def run(args: argparse.Namespace) -> int:
             plot = p.with_name(f"{p.stem}-{name}{p.suffix or '.png'}")
         try:
             result = reproduce(name, backend=args.backend, dtype=args.dtype, seed=args.seed,
-                               quick=args.quick, plot=plot,
+                               quick=args.quick, plot=plot, course_init=args.course_init,
                                progress=lambda line: print(line, flush=True))
         except (ImportError, OSError, datasets.DatasetChecksumError) as exc:
             kind = "" if isinstance(exc, BackendUnavailableError) else f"{type(exc).__name__}: "
