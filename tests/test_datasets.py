@@ -44,6 +44,14 @@ def _copy(names, folder):
     return folder
 
 
+def test_verify_file_needs_a_checksum_for_unknown_names(tmp_path):
+    (tmp_path / "mine.bin").write_bytes(b"abc")
+    with pytest.raises(ValueError, match="no published sha256 for 'mine.bin'"):
+        datasets.verify_file(tmp_path / "mine.bin")
+    abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert datasets.verify_file(tmp_path / "mine.bin", abc).name == "mine.bin"
+
+
 def test_truncated_file_names_the_file_and_the_expected_checksum(tmp_path):
     _copy(["train_catvnoncat.h5", "test_catvnoncat.h5"], tmp_path)
     bad = tmp_path / "train_catvnoncat.h5"

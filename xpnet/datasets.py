@@ -111,6 +111,8 @@ def verify_file(path: str | os.PathLike, expected: str | None = None) -> Path:
     """
     path = Path(path).resolve()
     if expected is None:
+        if path.name not in SHA256:
+            raise ValueError(f"no published sha256 for {path.name!r}; pass expected=")
         expected = SHA256[path.name]
     try:
         st = path.stat()
