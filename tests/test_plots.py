@@ -64,7 +64,7 @@ def test_mislabelled_grid_shows_only_the_wrong_ones_with_both_labels():
                                  title="test")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["predicted 7\ntrue 3", "predicted 3\ntrue 7", "predicted 3\ntrue 7"]
-    assert "3 of 10 mislabelled" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text() == "test: 3 of 10 mislabelled"
     one_hot = np.eye(2)[:, Y[0]]
     assert len(plots.plot_mislabelled(X, one_hot, pred, image_shape=(28, 28),
                                       max_images=2).axes) == 2

@@ -128,8 +128,9 @@ def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predictions: np.ndarray, *,
     if fig is None:
         fig = _figure((1.6 * columns, 1.9 * rows + 0.4))
     if title:
-        fig.suptitle(f"{title}: {np.count_nonzero(pred != y)} of {y.shape[0]} mislabelled"
-                     f"{f' (first {len(wrong)} shown)' if len(wrong) else ''}")
+        total = np.count_nonzero(pred != y)
+        shown = f" (first {len(wrong)} shown)" if len(wrong) < total else ""
+        fig.suptitle(f"{title}: {total} of {y.shape[0]} mislabelled{shown}")
     for k, i in enumerate(wrong):
         ax = fig.add_subplot(rows, columns, k + 1)
         image = np.clip(X[:, i].reshape(image_shape), 0.0, 1.0)
