@@ -110,3 +110,12 @@ def test_jax_float64_without_x64_mode_is_refused():
         assert "float32" in str(get_backend("jax").dtype("float32"))
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def test_numpy_placement_makes_data_c_contiguous():
+    X = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    placed = get_backend("numpy").asarray(X, dtype="float64")
+    assert placed.flags.c_contiguous
+    np.testing.assert_array_equal(placed, X)
+    already = np.ones((2, 3))
+    assert get_backend("numpy").asarray(already, dtype="float64") is already  # no needless copy

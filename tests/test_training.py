@@ -182,3 +182,11 @@ def test_a_trained_model_pickles_with_its_backend(backend):
     clone = pickle.loads(pickle.dumps(model))
     assert clone.backend == model.backend
     np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+
+
+def test_config_records_where_the_starting_weights_came_from():
+    X, Y = _binary()
+    first = xpnet.train(X, Y, [5, 3, 1], num_epochs=1, init="xavier")
+    assert first.config["init"] == "xavier"
+    second = xpnet.train(X, Y, [5, 3, 1], num_epochs=1, params=first.params)
+    assert second.config["init"] == "params="

@@ -133,6 +133,10 @@ class Backend:
         """
         xp = self.xp
         dt = resolve_dtype(xp, dtype) if dtype is not None else None
+        if self.name == "numpy" and isinstance(x, np.ndarray):
+            # C order once here, so that column gathers of a transposed (Fortran-ordered)
+            # X, such as the course's x.reshape(m, -1).T, do not copy all of X per mini-batch.
+            return np.ascontiguousarray(x, dtype=dt)
         if _is_array(x) and _same_namespace(x, xp):
             if dt is not None and x.dtype != dt:
                 x = xp.astype(x, dt)
@@ -145,6 +149,8 @@ class Backend:
         if self.name == "cupy" and self.device is not None:
             with self.device:
                 return xp.asarray(host, dtype=dt)
+        if self.name == "numpy":
+            return np.ascontiguousarray(host, dtype=dt)
         return xp.asarray(host, dtype=dt, device=self.device)
 
     def to_numpy(self, x: Any) -> np.ndarray:

@@ -173,6 +173,7 @@ def train(
     act_names = [a.name for a in acts]
 
     saved = None
+    origin = "checkpoint" if resume is not None else init if params is None else "params="
     if resume is not None:
         saved = load_checkpoint(resume)
         saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
@@ -184,7 +185,7 @@ def train(
 
     config = {
         "optimizer": opt.name, **opt.hyperparameters(), "learning_rate": lr0,
-        "num_epochs": num_epochs, "mini_batch_size": batch, "init": init, "lambd": lambd,
+        "num_epochs": num_epochs, "mini_batch_size": batch, "init": origin, "lambd": lambd,
         "keep_prob": keep_prob, "seed": seed, "backend": be.name,
         "lr_schedule": repr(lr_schedule) if lr_schedule else None,
     }
