@@ -1,6 +1,7 @@
 """Shared fixtures: every test of the maths runs on each available backend.
 
-NumPy and array-api-strict always run. torch and JAX join when importable; CuPy and torch on
+NumPy and array-api-strict always run. torch, JAX and Dask join when importable (Dask is
+not in the test extra: its lazy graphs make the suite several times slower); CuPy and torch on
 CUDA join only with a CUDA device and carry the ``gpu`` marker. Missing ones skip with a reason.
 """
 
@@ -48,6 +49,8 @@ BACKEND_PARAMS = [
                  marks=pytest.mark.skipif(not _importable("torch"), reason="torch is not installed")),
     pytest.param(("jax", None), id="jax",
                  marks=pytest.mark.skipif(not _importable("jax"), reason="jax is not installed")),
+    pytest.param(("dask", None), id="dask",
+                 marks=pytest.mark.skipif(not _importable("dask"), reason="dask is not installed")),
     pytest.param(("cupy", None), id="cupy",
                  marks=[pytest.mark.gpu, pytest.mark.skipif(_cuda_for("cupy") is not None,
                                                             reason=str(_cuda_for("cupy")))]),
