@@ -142,6 +142,7 @@ def train(
                 f"the cost became {cost} at epoch {epoch}; training diverged. "
                 f"Try a lower learning_rate (now {opt.learning_rate:g})"
             )
+    opt.load_state_dict(eng.state_dict())  # a fast engine keeps its own copy of the state
     model.config["train_seconds"] = time.perf_counter() - start
     return model
 

@@ -1,0 +1,420 @@
+"""The NumPy fast path of the training step: :class:`NumpyEngine`.
+
+Same maths and the same random stream as :class:`xpnet.engines.GenericEngine` (the Array-API
+reference, which it is tested against), arranged for NumPy on a CPU:
+
+- **examples-major inside**: ``X`` is kept once as ``(m, n_x)`` C-contiguous, so a shuffled
+  mini-batch is a gather of contiguous rows (``np.take(..., out=)``); activations are
+  ``(m_b, n_l)`` and ``Z_l = A_{l-1} W_l^T + b_l``. ``W_l`` stays in the course layout
+  ``(n_l, n_{l-1})``; BLAS reads ``W_l^T`` without a copy.
+- **one flat parameter buffer** ``[W1 … WL, b1 … bL]`` and a gradient buffer of the same layout:
+  ``params`` are views into it, backward writes ``dW_l``/``db_l`` straight into the gradient
+  buffer (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful
+  of whole-buffer in-place operations (a fused Adam instead of 4 × L small ones).
+- **preallocated work buffers** per batch size (the short last batch gets its own set).
+- **no gradient for the input** ``X`` (for the cat network, the largest product of the step).
+- **the output activation fused with its loss**: the cost and ``dZ_L = (A_L − Y)/m`` come from
+  one pass over the logits.
+
+Supported: GD, Momentum, RMSProp and Adam (the classes of :mod:`xpnet.optimizers`, not
+subclasses); ReLU, leaky ReLU, tanh, sigmoid and linear hidden layers; sigmoid, softmax and
+linear outputs; L2; dropout (masks drawn by the same ``RandomState`` calls, in the same order,
+as the generic engine). :func:`unsupported_reason` says why anything else falls back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .backend import Backend
+from .optimizers import GD, Adam, Momentum, Optimizer, RMSProp
+from .rng import RandomState
+
+_HIDDEN = (ReLU, LeakyReLU, Tanh, Sigmoid, Linear)
+_OUTPUT = (Sigmoid, Softmax, Linear)
+
+
+def unsupported_reason(backend: Backend, acts: list[Activation],
+                       optimizer: Optimizer) -> str | None:
+    """Why :class:`NumpyEngine` cannot run this configuration, or ``None`` when it can."""
+    if backend.name != "numpy":
+        return f"it runs on NumPy arrays only (backend is {backend.name!r})"
+    if type(optimizer) not in _OPTIMIZER_KERNELS:
+        return f"optimizer {type(optimizer).__name__} is not one of GD, Momentum, RMSProp, Adam"
+    for i, act in enumerate(acts[:-1], start=1):
+        if type(act) not in _HIDDEN:
+            return f"hidden activation {act!r} of layer {i} has no in-place kernel"
+    if type(acts[-1]) not in _OUTPUT:
+        return f"output activation {acts[-1]!r} has no fused loss"
+    return None
+
+
+class NumpyEngine:
+    """One training step on NumPy, in place, behind :class:`~xpnet.engines.GenericEngine`'s
+    interface; ``layer i`` below is the course's layer ``l = i + 1``."""
+
+    name = "numpy"
+
+    def __init__(self, backend: Backend, params: dict[str, Any], acts: list[Activation],
+                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
+                 rng: RandomState) -> None:
+        reason = unsupported_reason(backend, acts, optimizer)
+        if reason is not None:
+            raise ValueError(f"engine='numpy' cannot run this configuration: {reason}")
+        self.backend = backend
+        self.acts = acts
+        self.optimizer = optimizer
+        self.lambd = lambd
+        self.keep_prob = keep_prob
+        self.rng = rng
+        self.L = len(acts)
+        self.dims = [int(params["W1"].shape[1])] + [
+            int(params[f"W{i}"].shape[0]) for i in range(1, self.L + 1)
+        ]
+        self.dtype = np.asarray(params["W1"]).dtype
+        self.layout = _FlatLayout(self.dims)
+        self.theta = self.layout.flatten(params, self.dtype)  # a copy: the caller's arrays stay
+        self.grad = np.zeros_like(self.theta)
+        self.tmp = np.empty_like(self.theta)
+        self.W, self.b = self.layout.views(self.theta)
+        self.dW, self.db = self.layout.views(self.grad)
+        self.kernel = _OPTIMIZER_KERNELS[type(optimizer)](self.theta.size, self.dtype)
+        self.load_state_dict(optimizer.state_dict())
+        self._workspaces: dict[int, _Workspace] = {}
+
+    # -- the engine interface ---------------------------------------------------------------
+    def load_data(self, X: Any, Y: Any) -> None:
+        """The training set ``X`` (n_x, m), ``Y`` (n_y, m); kept examples-major, (m, n)."""
+        self.X = np.ascontiguousarray(np.asarray(X, dtype=self.dtype).T)
+        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``: views into the live parameter buffer."""
+        return self.layout.unflatten(self.theta)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in the generic format, ``{"t", slot: {"W1": ...}}`` (copies)."""
+        state: dict[str, Any] = {"t": self.kernel.t}
+        for slot, buf in self.kernel.slots.items():
+            state[slot] = {} if self.kernel.t == 0 else self.layout.unflatten(buf.copy())
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the optimizer state; missing moments start at zero, as the generic ones do."""
+        self.kernel.t = int(state["t"])
+        for slot, buf in self.kernel.slots.items():
+            buf[...] = 0.0
+            self.layout.fill(buf, state.get(slot, {}))
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the parameters and optimizer state, for :meth:`restore` (NaN recovery)."""
+        return {"theta": self.theta.copy(), "t": self.kernel.t,
+                "slots": {k: v.copy() for k, v in self.kernel.slots.items()}}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Go back to a :meth:`snapshot`, in place (views from ``params`` stay valid)."""
+        self.theta[...] = snapshot["theta"]
+        self.kernel.t = snapshot["t"]
+        for slot, buf in self.kernel.slots.items():
+            buf[...] = snapshot["slots"][slot]
+
+    def step(self, order: Any, a: int, b: int) -> float:
+        """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
+
+        Returns the batch's cost times its size, as a float.
+        """
+        if order is None:
+            X, Y = self.X, self.Y
+            ws = self._workspace(X.shape[0])
+        else:
+            ws = self._workspace(b - a)
+            idx = order[a:b]
+            X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
+            Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip")
+        mb = X.shape[0]
+        cost = self._forward_cost(ws, X, Y) / mb
+        self._backward(ws, X)
+        if self.lambd:
+            cost += self.lambd / (2.0 * mb) * self._sum_squared_weights()
+            nW = self.layout.num_weights
+            np.multiply(self.theta[:nW], self.lambd / mb, out=self.tmp[:nW])
+            np.add(self.grad[:nW], self.tmp[:nW], out=self.grad[:nW])
+        self.kernel.update(self.theta, self.grad, self.tmp, self.optimizer)
+        return cost * (b - a)
+
+    # -- the step, examples-major -----------------------------------------------------------
+    def _workspace(self, mb: int) -> _Workspace:
+        ws = self._workspaces.get(mb)
+        if ws is None:
+            ws = self._workspaces[mb] = _Workspace(self.dims, mb, self.dtype, self.keep_prob < 1)
+        return ws
+
+    def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray) -> float:
+        """Forward through every layer; return the summed loss and leave ``dZ_L`` in ``ws``."""
+        A = X
+        for i in range(self.L):
+            Z = ws.Z[i]
+            np.matmul(A, self.W[i].T, out=Z)
+            np.add(Z, self.b[i], out=Z)
+            if i == self.L - 1:
+                break
+            G = _hidden_forward(self.acts[i], Z, ws.A[i], ws.mask[i])
+            if self.keep_prob < 1.0:
+                # the generic engine's draw: (n_l, m_b) in C order, so the same stream
+                D = self.rng.dropout_mask(self.backend, (self.dims[i + 1], A.shape[0]),
+                                          self.keep_prob, self.dtype).T
+                ws.D[i] = D
+                np.multiply(G, D, out=ws.A_in[i])
+                G = np.divide(ws.A_in[i], self.keep_prob, out=ws.A_in[i])
+            ws.A_in[i] = G
+            A = G
+        return _output_loss(self.acts[-1].name, ws.Z[-1], Y, ws.dZ, ws.out_tmp, ws.col)
+
+    def _backward(self, ws: _Workspace, X: np.ndarray) -> None:
+        """Gradients into the flat gradient buffer (no gradient for ``X``)."""
+        dZ = ws.dZ
+        for i in range(self.L - 1, -1, -1):
+            A_prev = X if i == 0 else ws.A_in[i - 1]
+            np.matmul(dZ.T, A_prev, out=self.dW[i])
+            np.add.reduce(dZ, axis=0, out=self.db[i])
+            if i == 0:
+                break
+            dA = np.matmul(dZ, self.W[i], out=ws.dA[i - 1])
+            if self.keep_prob < 1.0:
+                np.multiply(dA, ws.D[i - 1], out=dA)
+                np.divide(dA, self.keep_prob, out=dA)
+            _hidden_backward(self.acts[i - 1], dA, ws.Z[i - 1], ws.A[i - 1], ws.mask[i - 1])
+            dZ = dA
+
+    def _sum_squared_weights(self) -> float:
+        W = self.theta[: self.layout.num_weights]
+        return float(np.dot(W, W))
+
+
+class _FlatLayout:
+    """Where each parameter lives in the flat buffer ``[W1 … WL, b1 … bL]``."""
+
+    def __init__(self, dims: list[int]) -> None:
+        self.L = len(dims) - 1
+        self.w_shapes = [(dims[i], dims[i - 1]) for i in range(1, self.L + 1)]
+        sizes = [r * c for r, c in self.w_shapes] + dims[1:]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        self.num_weights = self.offsets[self.L]
+        self.size = self.offsets[-1]
+
+    def views(self, buf: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(W, b)``: lists of (n_l, n_{l-1}) and (n_l,) views of ``buf``."""
+        o, L = self.offsets, self.L
+        W = [buf[o[i]:o[i + 1]].reshape(self.w_shapes[i]) for i in range(L)]
+        b = [buf[o[L + i]:o[L + i + 1]] for i in range(L)]
+        return W, b
+
+    def unflatten(self, buf: np.ndarray) -> dict[str, np.ndarray]:
+        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``."""
+        W, b = self.views(buf)
+        out = {}
+        for i in range(self.L):
+            out[f"W{i + 1}"] = W[i]
+            out[f"b{i + 1}"] = b[i].reshape(-1, 1)
+        return out
+
+    def flatten(self, params: dict[str, Any], dtype: np.dtype) -> np.ndarray:
+        buf = np.zeros(self.size, dtype=dtype)
+        self.fill(buf, params)
+        return buf
+
+    def fill(self, buf: np.ndarray, arrays: dict[str, Any]) -> None:
+        """Copy the entries of ``arrays`` (course layout, any subset of keys) into ``buf``."""
+        for key, view in self.unflatten(buf).items():
+            if key in arrays:
+                view[...] = np.asarray(arrays[key])
+
+
+class _Workspace:
+    """Preallocated examples-major buffers for one batch size ``mb``."""
+
+    def __init__(self, dims: list[int], mb: int, dtype: np.dtype, dropout: bool) -> None:
+        L = len(dims) - 1
+        hidden = dims[1:-1]
+        self.X = np.empty((mb, dims[0]), dtype)
+        self.Y = np.empty((mb, dims[-1]), dtype)
+        self.Z = [np.empty((mb, n), dtype) for n in dims[1:]]
+        self.A = [np.empty((mb, n), dtype) for n in hidden]  # g(Z) before dropout
+        self.A_in = [np.empty((mb, n), dtype) if dropout else None for n in hidden]
+        self.D: list[Any] = [None] * (L - 1)  # this step's dropout masks, (mb, n_l) views
+        self.mask = [np.empty((mb, n), bool) for n in hidden]
+        self.dA = [np.empty((mb, n), dtype) for n in hidden]
+        self.dZ = np.empty((mb, dims[-1]), dtype)
+        self.out_tmp = np.empty((mb, dims[-1]), dtype)
+        self.col = np.empty((mb, 1), dtype)
+
+
+# -- hidden activations, in place (examples-major; elementwise, so as in activations.py) -----
+def _hidden_forward(act: Activation, Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``g(Z)`` written into ``A`` (``Z`` itself for a linear layer); returns it."""
+    name = act.name
+    if name == "relu":
+        return np.maximum(Z, 0.0, out=A)
+    if name == "leaky_relu":
+        np.greater(Z, 0.0, out=mask)
+        np.multiply(Z, act.alpha, out=A)
+        np.copyto(A, Z, where=mask)
+        return A
+    if name == "tanh":
+        return np.tanh(Z, out=A)
+    if name == "sigmoid":
+        return _sigmoid(Z, A, mask)
+    return Z  # linear
+
+
+def _hidden_backward(act: Activation, dA: np.ndarray, Z: np.ndarray, A: np.ndarray,
+                     mask: np.ndarray) -> None:
+    """``dA`` becomes ``dZ = g'(Z) · dA``, in place (``A`` is ``g(Z)``)."""
+    name = act.name
+    if name == "relu":
+        np.greater(Z, 0.0, out=mask)
+        np.multiply(dA, mask, out=dA)
+    elif name == "leaky_relu":  # mask still holds Z > 0 from the forward pass
+        np.multiply(dA, act.alpha, out=dA, where=~mask)
+    elif name == "tanh":
+        np.multiply(dA, 1.0 - A * A, out=dA)
+    elif name == "sigmoid":
+        np.multiply(dA, A, out=dA)
+        np.multiply(dA, 1.0 - A, out=dA)
+
+
+def _sigmoid(Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``1/(1 + e^{−Z})`` as the generic one computes it: from ``e = exp(−|Z|)``, no overflow."""
+    e = np.exp(-np.abs(Z))
+    np.greater_equal(Z, 0.0, out=mask)
+    np.divide(e, 1.0 + e, out=A)
+    np.divide(1.0, 1.0 + e, out=A, where=mask)
+    return A
+
+
+# -- output activation fused with its loss ----------------------------------------------------
+def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, dZ: np.ndarray, tmp: np.ndarray,
+                 col: np.ndarray) -> float:
+    """Σ loss of logits ``Z`` (mb, n_L) against ``Y``; writes ``dZ = (A_L − Y)/mb``."""
+    mb = Z.shape[0]
+    if output == "sigmoid":
+        # log(1 + e^z) − y z = max(z, 0) − y z + log1p(e^{−|z|})
+        np.abs(Z, out=tmp)
+        np.negative(tmp, out=tmp)
+        np.exp(tmp, out=tmp)  # e = exp(−|Z|) in (0, 1]
+        loss = float(np.add.reduce(np.log1p(tmp, out=dZ), axis=None))
+        loss += float(np.add.reduce(np.maximum(Z, 0.0, out=dZ), axis=None)) - float(np.vdot(Z, Y))
+        # sigmoid: 1/(1+e) where Z >= 0, e/(1+e) elsewhere
+        np.add(tmp, 1.0, out=dZ)
+        np.divide(tmp, dZ, out=tmp)
+        np.divide(1.0, dZ, out=tmp, where=Z >= 0)
+        A = tmp
+    elif output == "softmax":
+        np.maximum.reduce(Z, axis=1, keepdims=True, out=col)
+        np.subtract(Z, col, out=tmp)
+        np.exp(tmp, out=tmp)
+        S = np.add.reduce(tmp, axis=1, keepdims=True)
+        np.divide(tmp, S, out=tmp)  # A = softmax(Z)
+        np.add(col, np.log(S), out=col)  # log-sum-exp
+        np.subtract(col, Z, out=dZ)
+        loss = float(np.vdot(Y, dZ))
+        A = tmp
+    else:  # linear: half squared error
+        np.subtract(Z, Y, out=tmp)
+        loss = 0.5 * float(np.vdot(tmp, tmp))
+        A = Z
+    np.subtract(A, Y, out=dZ)
+    np.divide(dZ, mb, out=dZ)
+    return loss
+
+
+# -- optimizers over the flat buffer ----------------------------------------------------------
+class _FlatGD:
+    """``P -= lr · dP`` for every parameter at once."""
+
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, size: int, dtype: np.dtype) -> None:
+        self.t = 0
+        self.slots = {name: np.zeros(size, dtype) for name in self.slot_names}
+
+    def update(self, theta: np.ndarray, grad: np.ndarray, tmp: np.ndarray, opt: Any) -> None:
+        self.t += 1
+        np.multiply(grad, opt.learning_rate, out=tmp)
+        np.subtract(theta, tmp, out=theta)
+
+
+class _FlatMomentum(_FlatGD):
+    """``v = β v + (1 − β) dP``; ``P -= lr · v``."""
+
+    slot_names = ("v",)
+
+    def update(self, theta, grad, tmp, opt):
+        self.t += 1
+        v = self.slots["v"]
+        _moving_average(v, grad, opt.beta, tmp)
+        np.multiply(v, opt.learning_rate, out=tmp)
+        np.subtract(theta, tmp, out=theta)
+
+
+class _FlatRMSProp(_FlatGD):
+    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``."""
+
+    slot_names = ("s",)
+
+    def update(self, theta, grad, tmp, opt):
+        self.t += 1
+        s = self.slots["s"]
+        _moving_average_of_squares(s, grad, opt.beta, tmp)
+        np.sqrt(s, out=tmp)
+        np.add(tmp, opt.epsilon, out=tmp)
+        np.divide(grad, tmp, out=tmp)
+        np.multiply(tmp, opt.learning_rate, out=tmp)
+        np.subtract(theta, tmp, out=theta)
+
+
+class _FlatAdam(_FlatGD):
+    """Adam with bias correction, fused: ``P -= lr·√c2/c1 · v / (√s + ε·√c2)``.
+
+    That is the generic ``lr · v̂ / (√ŝ + ε)`` with ``v̂ = v/c1``, ``ŝ = s/c2``,
+    ``c_i = 1 − β_i^t``, regrouped so that the scalars fold into two whole-buffer operations.
+    """
+
+    slot_names = ("v", "s")
+
+    def update(self, theta, grad, tmp, opt):
+        self.t += 1
+        v, s = self.slots["v"], self.slots["s"]
+        _moving_average(v, grad, opt.beta1, tmp)
+        _moving_average_of_squares(s, grad, opt.beta2, tmp)
+        c1 = 1.0 - opt.beta1**self.t
+        root_c2 = (1.0 - opt.beta2**self.t) ** 0.5
+        np.sqrt(s, out=tmp)
+        np.add(tmp, opt.epsilon * root_c2, out=tmp)
+        np.divide(v, tmp, out=tmp)
+        np.multiply(tmp, opt.learning_rate * root_c2 / c1, out=tmp)
+        np.subtract(theta, tmp, out=theta)
+
+
+def _moving_average(v: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """``v = β v + (1 − β) g`` in place (the generic operations, in the generic order)."""
+    np.multiply(v, beta, out=v)
+    np.multiply(g, 1.0 - beta, out=tmp)
+    np.add(v, tmp, out=v)
+
+
+def _moving_average_of_squares(s: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """``s = β s + (1 − β) g²`` in place."""
+    np.multiply(s, beta, out=s)
+    np.multiply(g, 1.0 - beta, out=tmp)
+    np.multiply(tmp, g, out=tmp)
+    np.add(s, tmp, out=s)
+
+
+_OPTIMIZER_KERNELS: dict[type, type[_FlatGD]] = {
+    GD: _FlatGD, Momentum: _FlatMomentum, RMSProp: _FlatRMSProp, Adam: _FlatAdam,
+}
