@@ -105,6 +105,25 @@ def test_training_in_stages_continues_the_optimizer_state():
     _assert_same(*finals, "float64")
 
 
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("hidden, padded", [("relu", [3, 8, 4, 2]), ("tanh", [3, 8, 4, 2]),
+                                            ("sigmoid", [3, 7, 2, 2])])
+def test_padded_hidden_units_stay_exactly_zero(optimizer, hidden, padded):
+    X, Y = _data(3, 40, 2, "softmax")
+    be, params, acts, opt = _engines((3, 7, 2, 2), optimizer, acts=(hidden, hidden, "softmax"))
+    eng = NumpyEngine(be, params, acts, opt, lambd=0.3, keep_prob=0.7, rng=RandomState(0))
+    assert eng.padded == padded
+    eng.load_data(X, xpnet.one_hot(Y, 2, dtype="float64"))
+    for a in range(0, 40, 8):
+        eng.step(np.arange(40), a, a + 8)
+    for i, (n, n_prev) in enumerate(zip(padded[1:], padded[:-1], strict=True)):
+        W, b, true = eng.W[i], eng.b[i], eng.params[f"W{i + 1}"].shape
+        assert W.shape == (n, n_prev) and np.all(np.isfinite(W))
+        assert not W[true[0]:].any() and not W[:, true[1]:].any() and not b[true[0]:].any()
+    assert {k: v.shape for k, v in eng.params.items()} == {
+        "W1": (7, 3), "b1": (7, 1), "W2": (2, 7), "b2": (2, 1), "W3": (2, 2), "b3": (2, 1)}
+
+
 def _engines(dims=(4, 3, 2), optimizer="adam", backend="numpy", acts=("relu", "softmax")):
     be = xpnet.get_backend(backend)
     params = xpnet.initialize_parameters(list(dims), seed=0, dtype="float64", backend=be)

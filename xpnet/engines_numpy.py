@@ -4,14 +4,21 @@ Same maths and the same random stream as :class:`xpnet.engines.GenericEngine` (t
 reference, which it is tested against), arranged for NumPy on a CPU:
 
 - **examples-major inside**: ``X`` is kept once as ``(m, n_x)`` C-contiguous, so a shuffled
-  mini-batch is a gather of contiguous rows (``np.take(..., out=)``); activations are
+  mini-batch is a gather of contiguous rows (``np.take(..., out=)``); hidden activations are
   ``(m_b, n_l)`` and ``Z_l = A_{l-1} W_l^T + b_l``. ``W_l`` stays in the course layout
-  ``(n_l, n_{l-1})``; BLAS reads ``W_l^T`` without a copy.
+  ``(n_l, n_{l-1})``; BLAS reads ``W_l^T`` without a copy. Only the output layer is
+  class-major, ``(n_L, m_b)`` as in the course, so that the softmax's reductions over the
+  classes run along contiguous rows (a reduction along a short last axis is 5× slower).
 - **one flat parameter buffer** ``[W1 … WL, b1 … bL]`` and a gradient buffer of the same layout:
   ``params`` are views into it, backward writes ``dW_l``/``db_l`` straight into the gradient
   buffer (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful
   of whole-buffer in-place operations (a fused Adam instead of 4 × L small ones).
 - **preallocated work buffers** per batch size (the short last batch gets its own set).
+- **hidden widths padded to a multiple of 4** with units whose weights, bias and moments are
+  zero and stay exactly zero (their activation and every gradient reaching them is 0), because
+  BLAS kernels handle a ragged edge slowly: ``[784, 7, 1]`` runs its two large products about
+  twice as fast with 8 hidden units as with 7. ``params`` and ``state_dict`` show the true
+  shapes. (Not with sigmoid hidden layers, whose σ(0) = ½ would leak into the next layer.)
 - **no gradient for the input** ``X`` (for the cat network, the largest product of the step).
 - **the output activation fused with its loss**: the cost and ``dZ_L = (A_L − Y)/m`` come from
   one pass over the logits.
@@ -35,6 +42,8 @@ from .rng import RandomState
 
 _HIDDEN = (ReLU, LeakyReLU, Tanh, Sigmoid, Linear)
 _OUTPUT = (Sigmoid, Softmax, Linear)
+#: Hidden widths are padded up to a multiple of this (activations with g(0) = 0 only).
+PAD = 4
 
 
 def unsupported_reason(backend: Backend, acts: list[Activation],
@@ -75,7 +84,10 @@ class NumpyEngine:
             int(params[f"W{i}"].shape[0]) for i in range(1, self.L + 1)
         ]
         self.dtype = np.asarray(params["W1"]).dtype
-        self.layout = _FlatLayout(self.dims)
+        pad = PAD if all(a.name != "sigmoid" for a in acts[:-1]) else 1
+        self.padded = [self.dims[0]] + [-(-n // pad) * pad for n in self.dims[1:-1]] + [
+            self.dims[-1]]
+        self.layout = _FlatLayout(self.dims, self.padded)
         self.theta = self.layout.flatten(params, self.dtype)  # a copy: the caller's arrays stay
         self.grad = np.zeros_like(self.theta)
         self.tmp = np.empty_like(self.theta)
@@ -87,9 +99,9 @@ class NumpyEngine:
 
     # -- the engine interface ---------------------------------------------------------------
     def load_data(self, X: Any, Y: Any) -> None:
-        """The training set ``X`` (n_x, m), ``Y`` (n_y, m); kept examples-major, (m, n)."""
+        """The training set ``X`` (n_x, m), kept as (m, n_x), and ``Y`` (n_y, m)."""
         self.X = np.ascontiguousarray(np.asarray(X, dtype=self.dtype).T)
-        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
+        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype))
 
     @property
     def params(self) -> dict[str, Any]:
@@ -134,7 +146,7 @@ class NumpyEngine:
             ws = self._workspace(b - a)
             idx = order[a:b]
             X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
-            Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip")
+            Y = np.take(self.Y, idx, axis=1, out=ws.Y, mode="clip")
         mb = X.shape[0]
         cost = self._forward_cost(ws, X, Y) / mb
         self._backward(ws, X)
@@ -150,44 +162,45 @@ class NumpyEngine:
     def _workspace(self, mb: int) -> _Workspace:
         ws = self._workspaces.get(mb)
         if ws is None:
-            ws = self._workspaces[mb] = _Workspace(self.dims, mb, self.dtype, self.keep_prob < 1)
+            ws = self._workspaces[mb] = _Workspace(self.padded, mb, self.dtype,
+                                                   self.keep_prob < 1)
         return ws
 
     def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray) -> float:
         """Forward through every layer; return the summed loss and leave ``dZ_L`` in ``ws``."""
         A = X
-        for i in range(self.L):
+        for i in range(self.L - 1):
             Z = ws.Z[i]
             np.matmul(A, self.W[i].T, out=Z)
             np.add(Z, self.b[i], out=Z)
-            if i == self.L - 1:
-                break
             G = _hidden_forward(self.acts[i], Z, ws.A[i], ws.mask[i])
             if self.keep_prob < 1.0:
                 # the generic engine's draw: (n_l, m_b) in C order, so the same stream
-                D = self.rng.dropout_mask(self.backend, (self.dims[i + 1], A.shape[0]),
-                                          self.keep_prob, self.dtype).T
-                ws.D[i] = D
-                np.multiply(G, D, out=ws.A_in[i])
+                n = self.dims[i + 1]
+                ws.D[i][:, :n] = self.rng.dropout_mask(self.backend, (n, A.shape[0]),
+                                                       self.keep_prob, self.dtype).T
+                np.multiply(G, ws.D[i], out=ws.A_in[i])
                 G = np.divide(ws.A_in[i], self.keep_prob, out=ws.A_in[i])
-            ws.A_in[i] = G
-            A = G
-        return _output_loss(self.acts[-1].name, ws.Z[-1], Y, ws.dZ, ws.out_tmp, ws.col)
+            ws.A_in[i] = A = G
+        ZL = np.matmul(self.W[-1], A.T, out=ws.ZL)  # class-major (n_L, m_b)
+        np.add(ZL, self.b[-1][:, None], out=ZL)
+        return _output_loss(self.acts[-1].name, ZL, Y, ws)
 
     def _backward(self, ws: _Workspace, X: np.ndarray) -> None:
         """Gradients into the flat gradient buffer (no gradient for ``X``)."""
-        dZ = ws.dZ
-        for i in range(self.L - 1, -1, -1):
-            A_prev = X if i == 0 else ws.A_in[i - 1]
-            np.matmul(dZ.T, A_prev, out=self.dW[i])
-            np.add.reduce(dZ, axis=0, out=self.db[i])
-            if i == 0:
-                break
-            dA = np.matmul(dZ, self.W[i], out=ws.dA[i - 1])
+        L = self.L
+        dZ = ws.dZL  # (n_L, m_b)
+        np.matmul(dZ, X if L == 1 else ws.A_in[L - 2], out=self.dW[L - 1])
+        np.add.reduce(dZ, axis=1, out=self.db[L - 1])
+        dZ = dZ.T
+        for i in range(L - 2, -1, -1):
+            dA = np.matmul(dZ, self.W[i + 1], out=ws.dA[i])
             if self.keep_prob < 1.0:
-                np.multiply(dA, ws.D[i - 1], out=dA)
+                np.multiply(dA, ws.D[i], out=dA)
                 np.divide(dA, self.keep_prob, out=dA)
-            _hidden_backward(self.acts[i - 1], dA, ws.Z[i - 1], ws.A[i - 1], ws.mask[i - 1])
+            _hidden_backward(self.acts[i], dA, ws.Z[i], ws.A[i], ws.mask[i])  # dA is now dZ
+            np.matmul(dA.T, X if i == 0 else ws.A_in[i - 1], out=self.dW[i])
+            np.add.reduce(dA, axis=0, out=self.db[i])
             dZ = dA
 
     def _sum_squared_weights(self) -> float:
@@ -196,18 +209,23 @@ class NumpyEngine:
 
 
 class _FlatLayout:
-    """Where each parameter lives in the flat buffer ``[W1 … WL, b1 … bL]``."""
+    """Where each parameter lives in the flat buffer ``[W1 … WL, b1 … bL]``.
 
-    def __init__(self, dims: list[int]) -> None:
+    The buffer holds the padded shapes (``padded`` widths); the course-layout views show the
+    true ones (``dims``), the top-left block of each.
+    """
+
+    def __init__(self, dims: list[int], padded: list[int]) -> None:
         self.L = len(dims) - 1
-        self.w_shapes = [(dims[i], dims[i - 1]) for i in range(1, self.L + 1)]
-        sizes = [r * c for r, c in self.w_shapes] + dims[1:]
+        self.dims = dims
+        self.w_shapes = [(padded[i], padded[i - 1]) for i in range(1, self.L + 1)]
+        sizes = [r * c for r, c in self.w_shapes] + padded[1:]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         self.num_weights = self.offsets[self.L]
         self.size = self.offsets[-1]
 
     def views(self, buf: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(W, b)``: lists of (n_l, n_{l-1}) and (n_l,) views of ``buf``."""
+        """``(W, b)``: lists of padded (n_l, n_{l-1}) and (n_l,) views of ``buf``."""
         o, L = self.offsets, self.L
         W = [buf[o[i]:o[i + 1]].reshape(self.w_shapes[i]) for i in range(L)]
         b = [buf[o[L + i]:o[L + i + 1]] for i in range(L)]
@@ -216,10 +234,11 @@ class _FlatLayout:
     def unflatten(self, buf: np.ndarray) -> dict[str, np.ndarray]:
         """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``."""
         W, b = self.views(buf)
+        d = self.dims
         out = {}
         for i in range(self.L):
-            out[f"W{i + 1}"] = W[i]
-            out[f"b{i + 1}"] = b[i].reshape(-1, 1)
+            out[f"W{i + 1}"] = W[i][:d[i + 1], :d[i]]
+            out[f"b{i + 1}"] = b[i][:d[i + 1]].reshape(-1, 1)
         return out
 
     def flatten(self, params: dict[str, Any], dtype: np.dtype) -> np.ndarray:
@@ -235,22 +254,22 @@ class _FlatLayout:
 
 
 class _Workspace:
-    """Preallocated examples-major buffers for one batch size ``mb``."""
+    """Preallocated buffers for one batch size ``mb``: examples-major, but for the output
+    layer's (``ZL``, ``dZL``, ``Y``, ``T1``, ``T2``: (n_L, mb); ``row``, ``row2``: (1, mb))."""
 
     def __init__(self, dims: list[int], mb: int, dtype: np.dtype, dropout: bool) -> None:
-        L = len(dims) - 1
         hidden = dims[1:-1]
         self.X = np.empty((mb, dims[0]), dtype)
-        self.Y = np.empty((mb, dims[-1]), dtype)
-        self.Z = [np.empty((mb, n), dtype) for n in dims[1:]]
+        self.Z = [np.empty((mb, n), dtype) for n in hidden]
         self.A = [np.empty((mb, n), dtype) for n in hidden]  # g(Z) before dropout
         self.A_in = [np.empty((mb, n), dtype) if dropout else None for n in hidden]
-        self.D: list[Any] = [None] * (L - 1)  # this step's dropout masks, (mb, n_l) views
+        # this step's dropout masks; the padding columns stay 0 (0 · NaN would be NaN)
+        self.D = [np.zeros((mb, n), dtype) if dropout else None for n in hidden]
         self.mask = [np.empty((mb, n), bool) for n in hidden]
         self.dA = [np.empty((mb, n), dtype) for n in hidden]
-        self.dZ = np.empty((mb, dims[-1]), dtype)
-        self.out_tmp = np.empty((mb, dims[-1]), dtype)
-        self.col = np.empty((mb, 1), dtype)
+        self.Y, self.ZL, self.dZL, self.T1, self.T2 = (np.empty((dims[-1], mb), dtype)
+                                                       for _ in range(5))
+        self.row, self.row2 = np.empty((1, mb), dtype), np.empty((1, mb), dtype)
 
 
 # -- hidden activations, in place (examples-major; elementwise, so as in activations.py) -----
@@ -297,44 +316,51 @@ def _sigmoid(Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 # -- output activation fused with its loss ----------------------------------------------------
-def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, dZ: np.ndarray, tmp: np.ndarray,
-                 col: np.ndarray) -> float:
-    """Σ loss of logits ``Z`` (mb, n_L) against ``Y``; writes ``dZ = (A_L − Y)/mb``."""
-    mb = Z.shape[0]
+def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace) -> float:
+    """Σ loss of logits ``Z`` (n_L, mb) against ``Y`` (as :mod:`xpnet.losses` computes it, per
+    example, from the logits); writes ``ws.dZL = (A_L − Y)/mb``."""
+    T1, T2, dZ = ws.T1, ws.T2, ws.dZL
     if output == "sigmoid":
-        # log(1 + e^z) − y z = max(z, 0) − y z + log1p(e^{−|z|})
-        np.abs(Z, out=tmp)
-        np.negative(tmp, out=tmp)
-        np.exp(tmp, out=tmp)  # e = exp(−|Z|) in (0, 1]
-        loss = float(np.add.reduce(np.log1p(tmp, out=dZ), axis=None))
-        loss += float(np.add.reduce(np.maximum(Z, 0.0, out=dZ), axis=None)) - float(np.vdot(Z, Y))
-        # sigmoid: 1/(1+e) where Z >= 0, e/(1+e) elsewhere
-        np.add(tmp, 1.0, out=dZ)
-        np.divide(tmp, dZ, out=tmp)
-        np.divide(1.0, dZ, out=tmp, where=Z >= 0)
-        A = tmp
+        np.abs(Z, out=T1)
+        np.negative(T1, out=T1)
+        np.exp(T1, out=T1)
+        np.log1p(T1, out=T1)  # log1p(e^{−|z|})
+        # loss: max(z, 0) − y z + log1p(e^{−|z|})
+        np.maximum(Z, 0.0, out=T2)
+        np.add(T2, T1, out=T2)
+        np.multiply(Z, Y, out=dZ)
+        np.subtract(T2, dZ, out=T2)
+        loss = float(np.add.reduce(T2, axis=None))
+        # σ(z) = exp(log σ(z)), log σ(z) = min(z, 0) − log1p(e^{−|z|}): no overflow
+        np.minimum(Z, 0.0, out=T2)
+        np.subtract(T2, T1, out=T2)
+        A = np.exp(T2, out=T2)
     elif output == "softmax":
-        np.maximum.reduce(Z, axis=1, keepdims=True, out=col)
-        np.subtract(Z, col, out=tmp)
-        np.exp(tmp, out=tmp)
-        S = np.add.reduce(tmp, axis=1, keepdims=True)
-        np.divide(tmp, S, out=tmp)  # A = softmax(Z)
-        np.add(col, np.log(S), out=col)  # log-sum-exp
-        np.subtract(col, Z, out=dZ)
-        loss = float(np.vdot(Y, dZ))
-        A = tmp
+        zmax, S = ws.row, ws.row2
+        np.maximum.reduce(Z, axis=0, keepdims=True, out=zmax)
+        np.subtract(Z, zmax, out=T1)
+        np.exp(T1, out=T1)
+        np.add.reduce(T1, axis=0, keepdims=True, out=S)
+        A = np.divide(T1, S, out=T1)
+        np.add(zmax, np.log(S, out=S), out=zmax)  # log-sum-exp
+        np.subtract(zmax, Z, out=T2)
+        loss = float(np.vdot(Y, T2))
     else:  # linear: half squared error
-        np.subtract(Z, Y, out=tmp)
-        loss = 0.5 * float(np.vdot(tmp, tmp))
         A = Z
+        np.subtract(Z, Y, out=T1)
+        loss = 0.5 * float(np.vdot(T1, T1))
     np.subtract(A, Y, out=dZ)
-    np.divide(dZ, mb, out=dZ)
+    np.divide(dZ, Z.shape[1], out=dZ)
     return loss
 
 
 # -- optimizers over the flat buffer ----------------------------------------------------------
 class _FlatGD:
-    """``P -= lr · dP`` for every parameter at once."""
+    """``P -= lr · dP`` for every parameter at once.
+
+    Every ``update`` may overwrite ``grad`` (the next backward pass rewrites it) and ``tmp``;
+    in-place operations on a buffer already in cache are the cheapest NumPy has.
+    """
 
     slot_names: tuple[str, ...] = ()
 
@@ -344,8 +370,8 @@ class _FlatGD:
 
     def update(self, theta: np.ndarray, grad: np.ndarray, tmp: np.ndarray, opt: Any) -> None:
         self.t += 1
-        np.multiply(grad, opt.learning_rate, out=tmp)
-        np.subtract(theta, tmp, out=theta)
+        np.multiply(grad, opt.learning_rate, out=grad)
+        np.subtract(theta, grad, out=theta)
 
 
 class _FlatMomentum(_FlatGD):
@@ -356,9 +382,9 @@ class _FlatMomentum(_FlatGD):
     def update(self, theta, grad, tmp, opt):
         self.t += 1
         v = self.slots["v"]
-        _moving_average(v, grad, opt.beta, tmp)
-        np.multiply(v, opt.learning_rate, out=tmp)
-        np.subtract(theta, tmp, out=theta)
+        _moving_average(v, grad, opt.beta)
+        np.multiply(v, opt.learning_rate, out=grad)
+        np.subtract(theta, grad, out=theta)
 
 
 class _FlatRMSProp(_FlatGD):
@@ -372,9 +398,9 @@ class _FlatRMSProp(_FlatGD):
         _moving_average_of_squares(s, grad, opt.beta, tmp)
         np.sqrt(s, out=tmp)
         np.add(tmp, opt.epsilon, out=tmp)
-        np.divide(grad, tmp, out=tmp)
-        np.multiply(tmp, opt.learning_rate, out=tmp)
-        np.subtract(theta, tmp, out=theta)
+        np.divide(grad, tmp, out=grad)
+        np.multiply(grad, opt.learning_rate, out=grad)
+        np.subtract(theta, grad, out=theta)
 
 
 class _FlatAdam(_FlatGD):
@@ -389,8 +415,8 @@ class _FlatAdam(_FlatGD):
     def update(self, theta, grad, tmp, opt):
         self.t += 1
         v, s = self.slots["v"], self.slots["s"]
-        _moving_average(v, grad, opt.beta1, tmp)
         _moving_average_of_squares(s, grad, opt.beta2, tmp)
+        _moving_average(v, grad, opt.beta1)
         c1 = 1.0 - opt.beta1**self.t
         root_c2 = (1.0 - opt.beta2**self.t) ** 0.5
         np.sqrt(s, out=tmp)
@@ -400,18 +426,18 @@ class _FlatAdam(_FlatGD):
         np.subtract(theta, tmp, out=theta)
 
 
-def _moving_average(v: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
-    """``v = β v + (1 − β) g`` in place (the generic operations, in the generic order)."""
+def _moving_average(v: np.ndarray, g: np.ndarray, beta: float) -> None:
+    """``v = β v + (1 − β) g`` in place; ``g`` is overwritten."""
     np.multiply(v, beta, out=v)
-    np.multiply(g, 1.0 - beta, out=tmp)
-    np.add(v, tmp, out=v)
+    np.multiply(g, 1.0 - beta, out=g)
+    np.add(v, g, out=v)
 
 
 def _moving_average_of_squares(s: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
-    """``s = β s + (1 − β) g²`` in place."""
+    """``s = β s + (1 − β) g²`` in place (``g`` is kept)."""
+    np.multiply(g, g, out=tmp)
+    np.multiply(tmp, 1.0 - beta, out=tmp)
     np.multiply(s, beta, out=s)
-    np.multiply(g, 1.0 - beta, out=tmp)
-    np.multiply(tmp, g, out=tmp)
     np.add(s, tmp, out=s)
 
 
