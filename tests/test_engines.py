@@ -124,6 +124,30 @@ def test_padded_hidden_units_stay_exactly_zero(optimizer, hidden, padded):
         "W1": (7, 3), "b1": (7, 1), "W2": (2, 7), "b2": (2, 1), "W3": (2, 2), "b3": (2, 1)}
 
 
+@pytest.mark.parametrize("optimizer, betas", [("momentum", {"beta": 0.5}),
+                                              ("rmsprop", {"beta": 0.9}),
+                                              ("adam", {"beta1": 0.5, "beta2": 0.99})])
+def test_betas_changed_between_steps_are_followed(optimizer, betas):
+    X, Y = _data(4, 24, 2, "softmax")
+    Y = xpnet.one_hot(Y, 2, dtype="float64")
+    engines = []
+    for cls in (GenericEngine, NumpyEngine):
+        be, params, acts, opt = _engines((4, 5, 2), optimizer)
+        eng = cls(be, params, acts, opt, lambd=0.0, keep_prob=1.0, rng=RandomState(0))
+        eng.load_data(X, Y)
+        engines.append(eng)
+    order = np.arange(24)
+    for k, a in enumerate(range(0, 24, 4)):
+        if k == 3:
+            for eng in engines:
+                for name, value in betas.items():
+                    setattr(eng.optimizer, name, value)
+        costs = [eng.step(order, a, a + 4) for eng in engines]
+        np.testing.assert_allclose(float(costs[1]), float(costs[0]), rtol=1e-12)
+    for key, value in engines[0].params.items():
+        np.testing.assert_allclose(engines[1].params[key], value, rtol=1e-10, atol=1e-13)
+
+
 def _engines(dims=(4, 3, 2), optimizer="adam", backend="numpy", acts=("relu", "softmax")):
     be = xpnet.get_backend(backend)
     params = xpnet.initialize_parameters(list(dims), seed=0, dtype="float64", backend=be)

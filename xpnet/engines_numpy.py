@@ -93,15 +93,17 @@ class NumpyEngine:
         self.tmp = np.empty_like(self.theta)
         self.W, self.b = self.layout.views(self.theta)
         self.dW, self.db = self.layout.views(self.grad)
-        self.kernel = _OPTIMIZER_KERNELS[type(optimizer)](self.theta.size, self.dtype)
+        self.WT = [W.T for W in self.W]  # views, made once: the step reuses them
+        self.bL = self.b[-1][:, None]
+        self.kernel = _OPTIMIZER_KERNELS[type(optimizer)](self.theta.size, self.dtype, optimizer)
         self.load_state_dict(optimizer.state_dict())
         self._workspaces: dict[int, _Workspace] = {}
 
     # -- the engine interface ---------------------------------------------------------------
     def load_data(self, X: Any, Y: Any) -> None:
-        """The training set ``X`` (n_x, m), kept as (m, n_x), and ``Y`` (n_y, m)."""
+        """The training set ``X`` (n_x, m) and ``Y`` (n_y, m), both kept examples-major."""
         self.X = np.ascontiguousarray(np.asarray(X, dtype=self.dtype).T)
-        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype))
+        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -111,28 +113,28 @@ class NumpyEngine:
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state in the generic format, ``{"t", slot: {"W1": ...}}`` (copies)."""
         state: dict[str, Any] = {"t": self.kernel.t}
-        for slot, buf in self.kernel.slots.items():
-            state[slot] = {} if self.kernel.t == 0 else self.layout.unflatten(buf.copy())
+        for slot in self.kernel.slots:
+            state[slot] = {} if self.kernel.t == 0 else self.layout.unflatten(
+                self.kernel.export(slot))
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the optimizer state; missing moments start at zero, as the generic ones do."""
         self.kernel.t = int(state["t"])
-        for slot, buf in self.kernel.slots.items():
-            buf[...] = 0.0
-            self.layout.fill(buf, state.get(slot, {}))
+        for slot in self.kernel.slots:
+            self.kernel.load(slot, self.layout.flatten(state.get(slot, {}), self.dtype))
 
     def snapshot(self) -> dict[str, Any]:
         """A copy of the parameters and optimizer state, for :meth:`restore` (NaN recovery)."""
         return {"theta": self.theta.copy(), "t": self.kernel.t,
-                "slots": {k: v.copy() for k, v in self.kernel.slots.items()}}
+                "slots": {k: self.kernel.export(k) for k in self.kernel.slots}}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Go back to a :meth:`snapshot`, in place (views from ``params`` stay valid)."""
         self.theta[...] = snapshot["theta"]
         self.kernel.t = snapshot["t"]
-        for slot, buf in self.kernel.slots.items():
-            buf[...] = snapshot["slots"][slot]
+        for slot, values in snapshot["slots"].items():
+            self.kernel.load(slot, values)
 
     def step(self, order: Any, a: int, b: int) -> float:
         """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
@@ -140,13 +142,13 @@ class NumpyEngine:
         Returns the batch's cost times its size, as a float.
         """
         if order is None:
-            X, Y = self.X, self.Y
+            X, Y = self.X, self.Y.T
             ws = self._workspace(X.shape[0])
         else:
             ws = self._workspace(b - a)
             idx = order[a:b]
             X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
-            Y = np.take(self.Y, idx, axis=1, out=ws.Y, mode="clip")
+            Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip").T  # (n_y, m_b) view
         mb = X.shape[0]
         cost = self._forward_cost(ws, X, Y) / mb
         self._backward(ws, X)
@@ -171,7 +173,7 @@ class NumpyEngine:
         A = X
         for i in range(self.L - 1):
             Z = ws.Z[i]
-            np.matmul(A, self.W[i].T, out=Z)
+            np.matmul(A, self.WT[i], out=Z)
             np.add(Z, self.b[i], out=Z)
             G = _hidden_forward(self.acts[i], Z, ws.A[i], ws.mask[i])
             if self.keep_prob < 1.0:
@@ -183,7 +185,7 @@ class NumpyEngine:
                 G = np.divide(ws.A_in[i], self.keep_prob, out=ws.A_in[i])
             ws.A_in[i] = A = G
         ZL = np.matmul(self.W[-1], A.T, out=ws.ZL)  # class-major (n_L, m_b)
-        np.add(ZL, self.b[-1][:, None], out=ZL)
+        np.add(ZL, self.bL, out=ZL)
         return _output_loss(self.acts[-1].name, ZL, Y, ws)
 
     def _backward(self, ws: _Workspace, X: np.ndarray) -> None:
@@ -191,7 +193,7 @@ class NumpyEngine:
         L = self.L
         dZ = ws.dZL  # (n_L, m_b)
         np.matmul(dZ, X if L == 1 else ws.A_in[L - 2], out=self.dW[L - 1])
-        np.add.reduce(dZ, axis=1, out=self.db[L - 1])
+        np.matmul(dZ, ws.ones, out=self.db[L - 1])  # Σ over the examples
         dZ = dZ.T
         for i in range(L - 2, -1, -1):
             dA = np.matmul(dZ, self.W[i + 1], out=ws.dA[i])
@@ -200,7 +202,7 @@ class NumpyEngine:
                 np.divide(dA, self.keep_prob, out=dA)
             _hidden_backward(self.acts[i], dA, ws.Z[i], ws.A[i], ws.mask[i])  # dA is now dZ
             np.matmul(dA.T, X if i == 0 else ws.A_in[i - 1], out=self.dW[i])
-            np.add.reduce(dA, axis=0, out=self.db[i])
+            np.matmul(ws.ones, dA, out=self.db[i])
             dZ = dA
 
     def _sum_squared_weights(self) -> float:
@@ -255,7 +257,7 @@ class _FlatLayout:
 
 class _Workspace:
     """Preallocated buffers for one batch size ``mb``: examples-major, but for the output
-    layer's (``ZL``, ``dZL``, ``Y``, ``T1``, ``T2``: (n_L, mb); ``row``, ``row2``: (1, mb))."""
+    layer's (``ZL``, ``dZL``, ``T1``, ``T2``: (n_L, mb); ``row``, ``row2``: (1, mb))."""
 
     def __init__(self, dims: list[int], mb: int, dtype: np.dtype, dropout: bool) -> None:
         hidden = dims[1:-1]
@@ -267,17 +269,19 @@ class _Workspace:
         self.D = [np.zeros((mb, n), dtype) if dropout else None for n in hidden]
         self.mask = [np.empty((mb, n), bool) for n in hidden]
         self.dA = [np.empty((mb, n), dtype) for n in hidden]
-        self.Y, self.ZL, self.dZL, self.T1, self.T2 = (np.empty((dims[-1], mb), dtype)
-                                                       for _ in range(5))
+        self.Y = np.empty((mb, dims[-1]), dtype)  # gathered rows; the output reads Y.T
+        self.ZL, self.dZL, self.T1, self.T2 = (np.empty((dims[-1], mb), dtype) for _ in range(4))
         self.row, self.row2 = np.empty((1, mb), dtype), np.empty((1, mb), dtype)
+        self.ones = np.ones(mb, dtype)
 
 
 # -- hidden activations, in place (examples-major; elementwise, so as in activations.py) -----
 def _hidden_forward(act: Activation, Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``g(Z)`` written into ``A`` (``Z`` itself for a linear layer); returns it."""
     name = act.name
-    if name == "relu":
-        return np.maximum(Z, 0.0, out=A)
+    if name == "relu":  # Z·[Z > 0]: faster than np.maximum, and the mask serves the backward
+        np.greater(Z, 0.0, out=mask)
+        return np.multiply(Z, mask, out=A)
     if name == "leaky_relu":
         np.greater(Z, 0.0, out=mask)
         np.multiply(Z, act.alpha, out=A)
@@ -294,10 +298,9 @@ def _hidden_backward(act: Activation, dA: np.ndarray, Z: np.ndarray, A: np.ndarr
                      mask: np.ndarray) -> None:
     """``dA`` becomes ``dZ = g'(Z) · dA``, in place (``A`` is ``g(Z)``)."""
     name = act.name
-    if name == "relu":
-        np.greater(Z, 0.0, out=mask)
+    if name == "relu":  # mask holds Z > 0 from the forward pass, as for leaky ReLU
         np.multiply(dA, mask, out=dA)
-    elif name == "leaky_relu":  # mask still holds Z > 0 from the forward pass
+    elif name == "leaky_relu":
         np.multiply(dA, act.alpha, out=dA, where=~mask)
     elif name == "tanh":
         np.multiply(dA, 1.0 - A * A, out=dA)
@@ -358,15 +361,38 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace) -> f
 class _FlatGD:
     """``P -= lr · dP`` for every parameter at once.
 
-    Every ``update`` may overwrite ``grad`` (the next backward pass rewrites it) and ``tmp``;
-    in-place operations on a buffer already in cache are the cheapest NumPy has.
+    The moments are kept *unscaled*: ``v' = v / (1 − β)`` follows ``v' = β v' + g``, one pass
+    fewer than ``v = β v + (1 − β) g``, and the constant ``1 − β`` folds into the step's
+    scalars; :meth:`export` / :meth:`load` convert to and from the generic optimizer's ``v``.
+    ``update`` may overwrite ``grad`` (the next backward pass rewrites it) and ``tmp``.
     """
 
-    slot_names: tuple[str, ...] = ()
+    #: slot name -> name of the optimizer attribute β whose ``1 − β`` scales it
+    slot_betas: dict[str, str] = {}
 
-    def __init__(self, size: int, dtype: np.dtype) -> None:
+    def __init__(self, size: int, dtype: np.dtype, opt: Any) -> None:
         self.t = 0
-        self.slots = {name: np.zeros(size, dtype) for name in self.slot_names}
+        self.slots = {name: np.zeros(size, dtype) for name in self.slot_betas}
+        self.betas = {name: getattr(opt, beta) for name, beta in self.slot_betas.items()}
+
+    def export(self, slot: str) -> np.ndarray:
+        """The generic optimizer's value of ``slot``: a new array."""
+        return self.slots[slot] * (1.0 - self.betas[slot])
+
+    def load(self, slot: str, values: np.ndarray) -> None:
+        """Set ``slot`` from the generic optimizer's values (in place)."""
+        np.divide(values, 1.0 - self.betas[slot], out=self.slots[slot])
+
+    def _moments(self, opt: Any) -> list[tuple[np.ndarray, float]]:
+        """``(v', β)`` per slot, rescaled first if the optimizer's β was changed."""
+        out = []
+        for slot, name in self.slot_betas.items():
+            beta, buf = getattr(opt, name), self.slots[slot]
+            if beta != self.betas[slot]:
+                np.multiply(buf, (1.0 - self.betas[slot]) / (1.0 - beta), out=buf)
+                self.betas[slot] = beta
+            out.append((buf, beta))
+        return out
 
     def update(self, theta: np.ndarray, grad: np.ndarray, tmp: np.ndarray, opt: Any) -> None:
         self.t += 1
@@ -377,66 +403,63 @@ class _FlatGD:
 class _FlatMomentum(_FlatGD):
     """``v = β v + (1 − β) dP``; ``P -= lr · v``."""
 
-    slot_names = ("v",)
+    slot_betas = {"v": "beta"}
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        v = self.slots["v"]
-        _moving_average(v, grad, opt.beta)
-        np.multiply(v, opt.learning_rate, out=grad)
+        [(v, beta)] = self._moments(opt)
+        np.multiply(v, beta, out=v)
+        np.add(v, grad, out=v)
+        np.multiply(v, opt.learning_rate * (1.0 - beta), out=grad)
         np.subtract(theta, grad, out=theta)
 
 
 class _FlatRMSProp(_FlatGD):
-    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``."""
+    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``
+    = ``lr/√(1 − β) · dP / (√s' + ε/√(1 − β))``."""
 
-    slot_names = ("s",)
+    slot_betas = {"s": "beta"}
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        s = self.slots["s"]
-        _moving_average_of_squares(s, grad, opt.beta, tmp)
+        [(s, beta)] = self._moments(opt)
+        _decay_add_square(s, beta, grad, tmp)
+        root = (1.0 - beta) ** 0.5
         np.sqrt(s, out=tmp)
-        np.add(tmp, opt.epsilon, out=tmp)
+        np.add(tmp, opt.epsilon / root, out=tmp)
         np.divide(grad, tmp, out=grad)
-        np.multiply(grad, opt.learning_rate, out=grad)
+        np.multiply(grad, opt.learning_rate / root, out=grad)
         np.subtract(theta, grad, out=theta)
 
 
 class _FlatAdam(_FlatGD):
-    """Adam with bias correction, fused: ``P -= lr·√c2/c1 · v / (√s + ε·√c2)``.
+    """Adam with bias correction, fused over the flat buffer.
 
-    That is the generic ``lr · v̂ / (√ŝ + ε)`` with ``v̂ = v/c1``, ``ŝ = s/c2``,
-    ``c_i = 1 − β_i^t``, regrouped so that the scalars fold into two whole-buffer operations.
+    The generic ``P -= lr · v̂ / (√ŝ + ε)``, ``v̂ = v/c1``, ``ŝ = s/c2``, ``c_i = 1 − β_i^t``,
+    with ``v = (1 − β1) v'`` and ``s = (1 − β2) s'``, is
+    ``P -= k · v' / (√s' + ε/r)`` with ``r = √((1 − β2)/c2)`` and ``k = lr (1 − β1) / (c1 r)``:
+    ten whole-buffer passes.
     """
 
-    slot_names = ("v", "s")
+    slot_betas = {"v": "beta1", "s": "beta2"}
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        v, s = self.slots["v"], self.slots["s"]
-        _moving_average_of_squares(s, grad, opt.beta2, tmp)
-        _moving_average(v, grad, opt.beta1)
-        c1 = 1.0 - opt.beta1**self.t
-        root_c2 = (1.0 - opt.beta2**self.t) ** 0.5
+        (v, beta1), (s, beta2) = self._moments(opt)
+        _decay_add_square(s, beta2, grad, tmp)
+        np.multiply(v, beta1, out=v)
+        np.add(v, grad, out=v)
+        r = ((1.0 - beta2) / (1.0 - beta2**self.t)) ** 0.5
         np.sqrt(s, out=tmp)
-        np.add(tmp, opt.epsilon * root_c2, out=tmp)
+        np.add(tmp, opt.epsilon / r, out=tmp)
         np.divide(v, tmp, out=tmp)
-        np.multiply(tmp, opt.learning_rate * root_c2 / c1, out=tmp)
+        np.multiply(tmp, opt.learning_rate * (1.0 - beta1) / ((1.0 - beta1**self.t) * r), out=tmp)
         np.subtract(theta, tmp, out=theta)
 
 
-def _moving_average(v: np.ndarray, g: np.ndarray, beta: float) -> None:
-    """``v = β v + (1 − β) g`` in place; ``g`` is overwritten."""
-    np.multiply(v, beta, out=v)
-    np.multiply(g, 1.0 - beta, out=g)
-    np.add(v, g, out=v)
-
-
-def _moving_average_of_squares(s: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
-    """``s = β s + (1 − β) g²`` in place (``g`` is kept)."""
+def _decay_add_square(s: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray) -> None:
+    """``s' = β s' + g²`` in place."""
     np.multiply(g, g, out=tmp)
-    np.multiply(tmp, 1.0 - beta, out=tmp)
     np.multiply(s, beta, out=s)
     np.add(s, tmp, out=s)
 
