@@ -87,9 +87,11 @@ def test_full_batch_and_odd_batch_sizes_match_generic(mini_batch_size):
     _assert_same(*models, "float64")
 
 
-def test_learning_rate_schedule_is_read_every_epoch():
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
+def test_learning_rate_schedule_is_read_every_epoch(optimizer):
     schedule = xpnet.InverseTimeDecay(decay_rate=3.0, interval=2)
-    _assert_same(*_train_both([6, 5, 1], lr_schedule=schedule, optimizer="adam"), "float64")
+    models = _train_both([6, 5, 1], lr_schedule=schedule, optimizer=optimizer, lambd=0.2)
+    _assert_same(*models, "float64")
 
 
 def test_training_in_stages_continues_the_optimizer_state():

@@ -150,12 +150,13 @@ class NumpyEngine:
             X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
             Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip").T  # (n_y, m_b) view
         mb = X.shape[0]
-        cost = self._forward_cost(ws, X, Y) / mb
+        scale = self.kernel.grad_scale(self.optimizer)
+        cost = self._forward_cost(ws, X, Y, scale / mb) / mb
         self._backward(ws, X)
         if self.lambd:
             cost += self.lambd / (2.0 * mb) * self._sum_squared_weights()
             nW = self.layout.num_weights
-            np.multiply(self.theta[:nW], self.lambd / mb, out=self.tmp[:nW])
+            np.multiply(self.theta[:nW], scale * self.lambd / mb, out=self.tmp[:nW])
             np.add(self.grad[:nW], self.tmp[:nW], out=self.grad[:nW])
         self.kernel.update(self.theta, self.grad, self.tmp, self.optimizer)
         return cost * (b - a)
@@ -168,8 +169,10 @@ class NumpyEngine:
                                                    self.keep_prob < 1)
         return ws
 
-    def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray) -> float:
-        """Forward through every layer; return the summed loss and leave ``dZ_L`` in ``ws``."""
+    def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray, dz_scale: float,
+                      ) -> float:
+        """Forward through every layer; return the summed loss and leave
+        ``dZ_L = dz_scale · (A_L − Y)`` in ``ws``."""
         A = X
         for i in range(self.L - 1):
             Z = ws.Z[i]
@@ -186,7 +189,7 @@ class NumpyEngine:
             ws.A_in[i] = A = G
         ZL = np.matmul(self.W[-1], A.T, out=ws.ZL)  # class-major (n_L, m_b)
         np.add(ZL, self.bL, out=ZL)
-        return _output_loss(self.acts[-1].name, ZL, Y, ws)
+        return _output_loss(self.acts[-1].name, ZL, Y, ws, dz_scale)
 
     def _backward(self, ws: _Workspace, X: np.ndarray) -> None:
         """Gradients into the flat gradient buffer (no gradient for ``X``)."""
@@ -319,9 +322,11 @@ def _sigmoid(Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 # -- output activation fused with its loss ----------------------------------------------------
-def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace) -> float:
+def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
+                 dz_scale: float) -> float:
     """Σ loss of logits ``Z`` (n_L, mb) against ``Y`` (as :mod:`xpnet.losses` computes it, per
-    example, from the logits); writes ``ws.dZL = (A_L − Y)/mb``."""
+    example, from the logits); writes ``ws.dZL = dz_scale · (A_L − Y)``, where ``dz_scale``
+    is ``1/mb`` times the optimizer's gradient scale."""
     T1, T2, dZ = ws.T1, ws.T2, ws.dZL
     if output == "sigmoid":
         np.abs(Z, out=T1)
@@ -353,13 +358,13 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace) -> f
         np.subtract(Z, Y, out=T1)
         loss = 0.5 * float(np.vdot(T1, T1))
     np.subtract(A, Y, out=dZ)
-    np.divide(dZ, Z.shape[1], out=dZ)
+    np.multiply(dZ, dz_scale, out=dZ)
     return loss
 
 
 # -- optimizers over the flat buffer ----------------------------------------------------------
-class _FlatGD:
-    """``P -= lr · dP`` for every parameter at once.
+class _FlatOptimizer:
+    """An optimizer's update of every parameter at once, over the flat buffers.
 
     The moments are kept *unscaled*: ``v' = v / (1 − β)`` follows ``v' = β v' + g``, one pass
     fewer than ``v = β v + (1 − β) g``, and the constant ``1 − β`` folds into the step's
@@ -394,13 +399,27 @@ class _FlatGD:
             out.append((buf, beta))
         return out
 
+    def grad_scale(self, opt: Any) -> float:
+        """The factor the backward pass applies to the gradient it writes into ``grad``."""
+        return 1.0
+
     def update(self, theta: np.ndarray, grad: np.ndarray, tmp: np.ndarray, opt: Any) -> None:
+        raise NotImplementedError
+
+
+class _FlatGD(_FlatOptimizer):
+    """``P -= lr · dP``. Backpropagation is linear in ``dZ_L``, so the backward pass scales
+    ``dZ_L`` by ``lr``, ``grad`` holds ``lr · dP`` and the update is a single pass."""
+
+    def grad_scale(self, opt):
+        return opt.learning_rate
+
+    def update(self, theta, grad, tmp, opt):
         self.t += 1
-        np.multiply(grad, opt.learning_rate, out=grad)
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatMomentum(_FlatGD):
+class _FlatMomentum(_FlatOptimizer):
     """``v = β v + (1 − β) dP``; ``P -= lr · v``."""
 
     slot_betas = {"v": "beta"}
@@ -414,7 +433,7 @@ class _FlatMomentum(_FlatGD):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatRMSProp(_FlatGD):
+class _FlatRMSProp(_FlatOptimizer):
     """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``
     = ``lr/√(1 − β) · dP / (√s' + ε/√(1 − β))``."""
 
@@ -432,7 +451,7 @@ class _FlatRMSProp(_FlatGD):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatAdam(_FlatGD):
+class _FlatAdam(_FlatOptimizer):
     """Adam with bias correction, fused over the flat buffer.
 
     The generic ``P -= lr · v̂ / (√ŝ + ε)``, ``v̂ = v/c1``, ``ŝ = s/c2``, ``c_i = 1 − β_i^t``,
@@ -464,6 +483,6 @@ def _decay_add_square(s: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray
     np.add(s, tmp, out=s)
 
 
-_OPTIMIZER_KERNELS: dict[type, type[_FlatGD]] = {
+_OPTIMIZER_KERNELS: dict[type, type[_FlatOptimizer]] = {
     GD: _FlatGD, Momentum: _FlatMomentum, RMSProp: _FlatRMSProp, Adam: _FlatAdam,
 }
