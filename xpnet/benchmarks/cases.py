@@ -76,8 +76,9 @@ QUICK_CASES: dict[str, Case] = {
 class Data:
     """One synthetic training set, float32 on the host.
 
-    ``rows`` is (m, n_x) C-contiguous; ``X = rows.T`` is the course layout (n_x, m), a view
-    (F-contiguous, as the course's ``reshape(m, -1).T`` gives). ``Y`` is (n_y, m): 0/1 labels or
+    ``rows`` is (m, n_x) C-contiguous (what PyTorch and JAX train on); ``X_course = rows.T`` is
+    the course's (n_x, m) as its loaders make it, an F-contiguous view (``reshape(m, -1).T``);
+    ``X`` is (n_x, m) C-contiguous, what xpnet is given. ``Y`` is (n_y, m): 0/1 labels or
     one-hot; ``labels`` are the class indices (m,).
     """
 
@@ -86,8 +87,12 @@ class Data:
     labels: np.ndarray
 
     @property
-    def X(self) -> np.ndarray:
+    def X_course(self) -> np.ndarray:
         return self.rows.T
+
+    @functools.cached_property
+    def X(self) -> np.ndarray:
+        return np.ascontiguousarray(self.rows.T)
 
 
 @functools.lru_cache(maxsize=3)

@@ -180,7 +180,7 @@ class CourseStyleRunner:
 
     def __init__(self, case: Case, seed: int = 0) -> None:
         data = make_data(case, seed)
-        self.X = data.X.astype(np.float64)  # (n_x, m); keeps the course's F-order layout
+        self.X = data.X_course.astype(np.float64)  # (n_x, m), F-ordered like the course's
         self.Y = data.Y.astype(np.float64)
         self.rng = RandomState(seed)
         self.parameters = initialize_parameters_deep(list(case.layer_dims), self.rng)

@@ -77,7 +77,8 @@ def machine_lines(machine: dict[str, Any], settings: dict[str, Any],
 
 def network_lines(cases: dict[str, Case]) -> str:
     return "\n".join(f"{c.id}: {c.description}; {c.flops_per_epoch / 1e9:.3g} GFLOP per epoch "
-                     f"(matrix products), {c.steps_per_epoch} steps" for c in cases.values())
+                     f"(matrix products), {c.steps_per_epoch} step"
+                     f"{'s' if c.steps_per_epoch > 1 else ''} per epoch" for c in cases.values())
 
 
 def write_json(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
