@@ -26,7 +26,7 @@ The engine contract: what :func:`xpnet.train` calls on an engine, and all it cal
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .activations import Activation
 from .backend import Backend
@@ -35,7 +35,11 @@ from .network import _backward, _forward
 from .optimizers import Optimizer
 from .rng import RandomState
 
-ENGINES = ("auto", "generic")
+if TYPE_CHECKING:
+    from .engines_numpy import NumpyEngine
+
+#: ``"auto"`` picks a fast path when one supports the run; the others force one engine.
+ENGINES = ("auto", "generic", "numpy")
 
 
 class GenericEngine:
@@ -103,9 +107,20 @@ class GenericEngine:
 
 def make_engine(engine: str, backend: Backend, params: dict[str, Any], acts: list[Activation],
                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                rng: RandomState) -> GenericEngine:
-    """The engine called ``engine`` (``"auto"`` picks the fastest that supports this run)."""
+                rng: RandomState) -> GenericEngine | NumpyEngine:
+    """The engine called ``engine``.
+
+    ``"auto"`` picks :class:`~xpnet.engines_numpy.NumpyEngine` on NumPy when it supports the
+    optimizer and activations (see :func:`~xpnet.engines_numpy.unsupported_reason`), else the
+    generic reference; ``"numpy"`` forces the fast path and raises a ``ValueError`` saying why
+    when it cannot run; ``"generic"`` forces the reference.
+    """
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not known; expected one of {', '.join(ENGINES)}")
-    return GenericEngine(backend, params, acts, optimizer, lambd=lambd, keep_prob=keep_prob,
-                         rng=rng)
+    kwargs = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
+    if engine != "generic":
+        from .engines_numpy import NumpyEngine, unsupported_reason
+
+        if engine == "numpy" or unsupported_reason(backend, acts, optimizer) is None:
+            return NumpyEngine(backend, params, acts, optimizer, **kwargs)
+    return GenericEngine(backend, params, acts, optimizer, **kwargs)

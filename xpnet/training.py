@@ -253,6 +253,10 @@ class _Loop:
                 RuntimeWarning, stacklevel=3,
             )
             return
+        finally:
+            # A fast engine keeps its own copy of the optimizer state: hand it back, so that
+            # model.optimizer is current however training ended.
+            self.opt.load_state_dict(self.eng.state_dict())
         self._save()
 
     def _epoch(self, epoch: int) -> tuple[float, bool]:
