@@ -112,10 +112,11 @@ def test_jax_float64_without_x64_mode_is_refused():
         jax.config.update("jax_enable_x64", previous)
 
 
-def test_numpy_placement_makes_data_c_contiguous():
+def test_numpy_placement_in_c_order_on_request():
     X = np.asfortranarray(np.arange(12.0).reshape(3, 4))
-    placed = get_backend("numpy").asarray(X, dtype="float64")
+    placed = get_backend("numpy").asarray(X, dtype="float64", c_order=True)
     assert placed.flags.c_contiguous
     np.testing.assert_array_equal(placed, X)
+    assert get_backend("numpy").asarray(X, dtype="float64") is X  # layout kept by default
     already = np.ones((2, 3))
-    assert get_backend("numpy").asarray(already, dtype="float64") is already  # no needless copy
+    assert get_backend("numpy").asarray(already, "float64", c_order=True) is already  # no copy

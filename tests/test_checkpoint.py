@@ -12,6 +12,7 @@ import xpnet
 from xpnet import to_numpy as host
 from xpnet.checkpoint import load_checkpoint
 from xpnet.engines import GenericEngine
+from xpnet.engines_numpy import NumpyEngine
 
 DIMS = [5, 8, 4, 1]
 
@@ -186,16 +187,18 @@ def test_ctrl_c_in_a_callback_returns_the_model_so_far(data):
 
 
 def _interrupt_at_step(monkeypatch, n):
-    real_step = GenericEngine.step
+    """Raise KeyboardInterrupt in the n-th training step, whichever engine runs it."""
     calls = []
+    for engine in (GenericEngine, NumpyEngine):
+        real_step = engine.step
 
-    def step(self, order, a, b):
-        calls.append(1)
-        if len(calls) == n:
-            raise KeyboardInterrupt
-        return real_step(self, order, a, b)
+        def step(self, order, a, b, real_step=real_step):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return real_step(self, order, a, b)
 
-    monkeypatch.setattr(GenericEngine, "step", step)
+        monkeypatch.setattr(engine, "step", step)
 
 
 def test_ctrl_c_inside_an_epoch_keeps_the_last_completed_epoch(data, monkeypatch):

@@ -99,7 +99,8 @@ def test_parameters_that_stop_being_finite_stop_the_run(regression, monkeypatch)
     monkeypatch.setattr(GenericEngine, "step", overflowing_step)
     with pytest.raises(DivergenceError, match="epoch 2: the parameters became NaN or infinite"
                                               ".*keeps the parameters after epoch 1") as info:
-        xpnet.train(*regression, [4, 5, 1], activations=["relu", "linear"], num_epochs=5)
+        xpnet.train(*regression, [4, 5, 1], activations=["relu", "linear"], num_epochs=5,
+                    engine="generic")
     assert len(info.value.model.costs) == 2
     _assert_finite(info.value.model)
 

@@ -224,3 +224,15 @@ def test_state_dict_round_trip_and_snapshot_restore():
     a, b = eng.step(order, 6, 12), other.step(order, 6, 12)
     assert a == b
     np.testing.assert_array_equal(other.params["W2"], eng.params["W2"])
+
+
+def test_trained_parameters_are_c_ordered_so_predictions_do_not_depend_on_batch_size():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 200)).astype(np.float32)
+    Y = (X[:1] > 0).astype(np.float32)
+    model = xpnet.train(X, Y, [5, 7, 3, 1], num_epochs=3, engine="numpy")
+    assert all(v.flags.c_contiguous for v in model.params.values())
+    full = model.predict_proba(X)
+    for start in range(0, 200, 37):  # subsets give bitwise the same probabilities
+        np.testing.assert_array_equal(model.predict_proba(X[:, start:start + 37]),
+                                      full[:, start:start + 37])

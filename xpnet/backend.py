@@ -125,17 +125,18 @@ class Backend:
     device: Any = None
 
     # -- moving data ------------------------------------------------------------------------
-    def asarray(self, x: Any, dtype: Any = None) -> Any:
+    def asarray(self, x: Any, dtype: Any = None, *, c_order: bool = False) -> Any:
         """``x`` as an array of this backend on its device, converted to ``dtype`` if given.
 
         Arrays already in this namespace are converted in place of a host round trip; anything
         else (NumPy arrays, lists, other libraries' arrays) goes through the host once.
+        ``c_order=True`` (for training data) also gives NumPy arrays C order, so that column
+        gathers of a transposed X, such as the course's ``x.reshape(m, -1).T``, do not copy
+        all of X for every mini-batch.
         """
         xp = self.xp
         dt = resolve_dtype(xp, dtype) if dtype is not None else None
-        if self.name == "numpy" and isinstance(x, np.ndarray):
-            # C order once here, so that column gathers of a transposed (Fortran-ordered)
-            # X, such as the course's x.reshape(m, -1).T, do not copy all of X per mini-batch.
+        if self.name == "numpy" and isinstance(x, np.ndarray) and c_order:
             return np.ascontiguousarray(x, dtype=dt)
         if _is_array(x) and _same_namespace(x, xp):
             if dt is not None and x.dtype != dt:
@@ -149,7 +150,7 @@ class Backend:
         if self.name == "cupy" and self.device is not None:
             with self.device:
                 return xp.asarray(host, dtype=dt)
-        if self.name == "numpy":
+        if self.name == "numpy" and c_order:
             return np.ascontiguousarray(host, dtype=dt)
         return xp.asarray(host, dtype=dt, device=self.device)
 

@@ -107,8 +107,11 @@ class NumpyEngine:
 
     @property
     def params(self) -> dict[str, Any]:
-        """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``: views into the live parameter buffer."""
-        return self.layout.unflatten(self.theta)
+        """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``, C-ordered: views into the live buffer
+        where they are contiguous, copies where padding makes them strided (a strided ``W``
+        would make the model's predictions depend on how many examples are predicted at once,
+        as BLAS then rounds differently)."""
+        return {k: np.ascontiguousarray(v) for k, v in self.layout.unflatten(self.theta).items()}
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state in the generic format, ``{"t", slot: {"W1": ...}}`` (copies)."""
@@ -366,38 +369,27 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
 class _FlatOptimizer:
     """An optimizer's update of every parameter at once, over the flat buffers.
 
-    The moments are kept *unscaled*: ``v' = v / (1 − β)`` follows ``v' = β v' + g``, one pass
-    fewer than ``v = β v + (1 − β) g``, and the constant ``1 − β`` folds into the step's
-    scalars; :meth:`export` / :meth:`load` convert to and from the generic optimizer's ``v``.
-    ``update`` may overwrite ``grad`` (the next backward pass rewrites it) and ``tmp``.
+    The moments are kept exactly as the generic optimizer keeps them (``v``, ``s``), so
+    :meth:`export` and :meth:`load` are plain copies and a checkpoint resumes bit for bit.
+    Constant factors fold into the gradient instead: the backward pass writes
+    ``grad_scale · dP`` (it scales ``dZ_L``, and backpropagation is linear), which saves a
+    whole-buffer pass per moment. ``update`` may overwrite ``grad`` and ``tmp``.
     """
 
-    #: slot name -> name of the optimizer attribute β whose ``1 − β`` scales it
-    slot_betas: dict[str, str] = {}
+    #: names of the per-parameter state buffers (the generic optimizer's slots)
+    slot_names: tuple[str, ...] = ()
 
     def __init__(self, size: int, dtype: np.dtype, opt: Any) -> None:
         self.t = 0
-        self.slots = {name: np.zeros(size, dtype) for name in self.slot_betas}
-        self.betas = {name: getattr(opt, beta) for name, beta in self.slot_betas.items()}
+        self.slots = {name: np.zeros(size, dtype) for name in self.slot_names}
 
     def export(self, slot: str) -> np.ndarray:
         """The generic optimizer's value of ``slot``: a new array."""
-        return self.slots[slot] * (1.0 - self.betas[slot])
+        return self.slots[slot].copy()
 
     def load(self, slot: str, values: np.ndarray) -> None:
         """Set ``slot`` from the generic optimizer's values (in place)."""
-        np.divide(values, 1.0 - self.betas[slot], out=self.slots[slot])
-
-    def _moments(self, opt: Any) -> list[tuple[np.ndarray, float]]:
-        """``(v', β)`` per slot, rescaled first if the optimizer's β was changed."""
-        out = []
-        for slot, name in self.slot_betas.items():
-            beta, buf = getattr(opt, name), self.slots[slot]
-            if beta != self.betas[slot]:
-                np.multiply(buf, (1.0 - self.betas[slot]) / (1.0 - beta), out=buf)
-                self.betas[slot] = beta
-            out.append((buf, beta))
-        return out
+        np.copyto(self.slots[slot], values)
 
     def grad_scale(self, opt: Any) -> float:
         """The factor the backward pass applies to the gradient it writes into ``grad``."""
@@ -408,8 +400,7 @@ class _FlatOptimizer:
 
 
 class _FlatGD(_FlatOptimizer):
-    """``P -= lr · dP``. Backpropagation is linear in ``dZ_L``, so the backward pass scales
-    ``dZ_L`` by ``lr``, ``grad`` holds ``lr · dP`` and the update is a single pass."""
+    """``P -= lr · dP``, with ``grad = lr · dP``: a single pass."""
 
     def grad_scale(self, opt):
         return opt.learning_rate
@@ -420,65 +411,77 @@ class _FlatGD(_FlatOptimizer):
 
 
 class _FlatMomentum(_FlatOptimizer):
-    """``v = β v + (1 − β) dP``; ``P -= lr · v``."""
+    """``v = β v + (1 − β) dP``; ``P -= lr · v``, with ``grad = (1 − β) dP``."""
 
-    slot_betas = {"v": "beta"}
+    slot_names = ("v",)
+
+    def grad_scale(self, opt):
+        return 1.0 - opt.beta
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        [(v, beta)] = self._moments(opt)
-        np.multiply(v, beta, out=v)
+        v = self.slots["v"]
+        np.multiply(v, opt.beta, out=v)
         np.add(v, grad, out=v)
-        np.multiply(v, opt.learning_rate * (1.0 - beta), out=grad)
+        np.multiply(v, opt.learning_rate, out=grad)
         np.subtract(theta, grad, out=theta)
 
 
 class _FlatRMSProp(_FlatOptimizer):
-    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``
-    = ``lr/√(1 − β) · dP / (√s' + ε/√(1 − β))``."""
+    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``, with ``grad = √(1 − β) dP``."""
 
-    slot_betas = {"s": "beta"}
+    slot_names = ("s",)
+
+    def grad_scale(self, opt):
+        return (1.0 - opt.beta) ** 0.5
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        [(s, beta)] = self._moments(opt)
-        _decay_add_square(s, beta, grad, tmp)
-        root = (1.0 - beta) ** 0.5
+        s = self.slots["s"]
+        _decay_add_square(s, opt.beta, grad, tmp, 1.0)
         np.sqrt(s, out=tmp)
-        np.add(tmp, opt.epsilon / root, out=tmp)
+        np.add(tmp, opt.epsilon, out=tmp)
         np.divide(grad, tmp, out=grad)
-        np.multiply(grad, opt.learning_rate / root, out=grad)
+        np.multiply(grad, opt.learning_rate / (1.0 - opt.beta) ** 0.5, out=grad)
         np.subtract(theta, grad, out=theta)
 
 
 class _FlatAdam(_FlatOptimizer):
-    """Adam with bias correction, fused over the flat buffer.
+    """Adam with bias correction, fused over the flat buffer, with ``grad = (1 − β1) dP``.
 
-    The generic ``P -= lr · v̂ / (√ŝ + ε)``, ``v̂ = v/c1``, ``ŝ = s/c2``, ``c_i = 1 − β_i^t``,
-    with ``v = (1 − β1) v'`` and ``s = (1 − β2) s'``, is
-    ``P -= k · v' / (√s' + ε/r)`` with ``r = √((1 − β2)/c2)`` and ``k = lr (1 − β1) / (c1 r)``:
-    ten whole-buffer passes.
+    ``v = β1 v + grad``, ``s = β2 s + (1 − β2)/(1 − β1)² · grad²``, and the generic
+    ``P -= lr · v̂ / (√ŝ + ε)`` with ``v̂ = v/c1``, ``ŝ = s/c2``, ``c_i = 1 − β_i^t`` is
+    ``P -= (lr √c2 / c1) · v / (√s + ε √c2)``: eleven whole-buffer passes.
     """
 
-    slot_betas = {"v": "beta1", "s": "beta2"}
+    slot_names = ("v", "s")
+
+    def grad_scale(self, opt):
+        return 1.0 - opt.beta1
 
     def update(self, theta, grad, tmp, opt):
         self.t += 1
-        (v, beta1), (s, beta2) = self._moments(opt)
-        _decay_add_square(s, beta2, grad, tmp)
-        np.multiply(v, beta1, out=v)
+        v, s = self.slots["v"], self.slots["s"]
+        b1, b2 = opt.beta1, opt.beta2
+        _decay_add_square(s, b2, grad, tmp, (1.0 - b2) / (1.0 - b1) ** 2)
+        np.multiply(v, b1, out=v)
         np.add(v, grad, out=v)
-        r = ((1.0 - beta2) / (1.0 - beta2**self.t)) ** 0.5
+        c1, root_c2 = 1.0 - b1**self.t, (1.0 - b2**self.t) ** 0.5
         np.sqrt(s, out=tmp)
-        np.add(tmp, opt.epsilon / r, out=tmp)
+        np.add(tmp, opt.epsilon * root_c2, out=tmp)
         np.divide(v, tmp, out=tmp)
-        np.multiply(tmp, opt.learning_rate * (1.0 - beta1) / ((1.0 - beta1**self.t) * r), out=tmp)
+        np.multiply(tmp, opt.learning_rate * root_c2 / c1, out=tmp)
         np.subtract(theta, tmp, out=theta)
 
 
-def _decay_add_square(s: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray) -> None:
-    """``s' = β s' + g²`` in place."""
-    np.multiply(g, g, out=tmp)
+def _decay_add_square(s: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray,
+                      k: float) -> None:
+    """``s = β s + k g²`` in place."""
+    if k == 1.0:
+        np.multiply(g, g, out=tmp)
+    else:
+        np.multiply(g, k, out=tmp)
+        np.multiply(tmp, g, out=tmp)
     np.multiply(s, beta, out=s)
     np.add(s, tmp, out=s)
 

@@ -64,7 +64,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Where to train: ``"numpy"``, ``"cupy"``, ``"torch"``, ``"jax"``, ``"array_api_strict"``,
         and a device of that library (``"cuda:0"``).
     dtype : str
-        ``"float32"`` or ``"float64"``: the precision of training and prediction.
+        ``"float64"`` (the default, as in scikit-learn's own MLPClassifier) or ``"float32"``
+        (faster; predictions then agree across batch sizes only to float32 round-off): the
+        precision of training and prediction.
     verbose : bool
         Print the cost after every epoch.
 
@@ -98,7 +100,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         backend: str = "numpy",
         device: Any = None,
-        dtype: str = "float32",
+        dtype: str = "float64",
         verbose: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes

@@ -359,7 +359,7 @@ def _training_data(be: Backend, X: Any, Y: Any, dims: list[int], output: str,
     Integer class labels (1, m) or (m,) for a softmax output are one-hot encoded.
     """
     xp = be.xp
-    X_d = as_data(be, "X", X, dt)
+    X_d = as_data(be, "X", X, dt, c_order=True)
     check_input_rows(X_d, dims[0], "layer_dims[0]")
     m = check_examples(X_d)
     note = " (as float32, whose largest value is 3.4e38)" if dtype_name(dt) == "float32" else ""

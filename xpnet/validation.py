@@ -244,10 +244,11 @@ def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any
     return xp
 
 
-def as_data(backend: Backend, name: str, value: Any, dtype: Any = None) -> Any:
+def as_data(backend: Backend, name: str, value: Any, dtype: Any = None, *,
+            c_order: bool = False) -> Any:
     """``value`` as an array of ``backend`` (of ``dtype`` if given), or an error naming it."""
     try:
-        return backend.asarray(value, dtype=dtype)
+        return backend.asarray(value, dtype=dtype, c_order=c_order)
     except (TypeError, ValueError) as exc:
         kind = TypeError if isinstance(exc, TypeError) else ValueError
         target = f"a {dtype_name(dtype)} array" if dtype is not None else "a numeric array"
