@@ -12,7 +12,9 @@ reference, which it is tested against), arranged for NumPy on a CPU:
 - **one flat parameter buffer** ``[W1 … WL, b1 … bL]`` and a gradient buffer of the same layout:
   ``params`` are views into it, backward writes ``dW_l``/``db_l`` straight into the gradient
   buffer (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful
-  of whole-buffer in-place operations (a fused Adam instead of 4 × L small ones).
+  of whole-buffer in-place operations (a fused Adam: ten passes instead of 4 × L small updates;
+  moments kept as ``v / (1 − β)``, which saves a pass each; GD folds its learning rate into
+  ``dZ_L`` and updates in one pass).
 - **preallocated work buffers** per batch size (the short last batch gets its own set).
 - **hidden widths padded to a multiple of 4** with units whose weights, bias and moments are
   zero and stay exactly zero (their activation and every gradient reaching them is 0), because
@@ -20,8 +22,9 @@ reference, which it is tested against), arranged for NumPy on a CPU:
   twice as fast with 8 hidden units as with 7. ``params`` and ``state_dict`` show the true
   shapes. (Not with sigmoid hidden layers, whose σ(0) = ½ would leak into the next layer.)
 - **no gradient for the input** ``X`` (for the cat network, the largest product of the step).
-- **the output activation fused with its loss**: the cost and ``dZ_L = (A_L − Y)/m`` come from
-  one pass over the logits.
+- **the output activation fused with its loss**: the cost (per example, as
+  :mod:`xpnet.losses` computes it from the logits) and ``dZ_L = (A_L − Y)/m`` come out of one
+  function, with no intermediate arrays.
 
 Supported: GD, Momentum, RMSProp and Adam (the classes of :mod:`xpnet.optimizers`, not
 subclasses); ReLU, leaky ReLU, tanh, sigmoid and linear hidden layers; sigmoid, softmax and

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -142,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"xpnet bench: {exc}", file=sys.stderr)
         return 2
     settings = configure_threads(args.threads)
-    settings.update(epochs=args.epochs, warmup=args.warmup, quick=args.quick)
+    settings.update(epochs=args.epochs, warmup=args.warmup, quick=args.quick,
+                    load_average_before=_load_average())
     cases = {n: (QUICK_CASES if args.quick else CASES)[n] for n in networks}
     timings, skipped = [], []
     for case in cases.values():
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         skipped += failed
         del runners
         gc.collect()
+    settings["load_average_after"] = _load_average()
     machine = machine_info()
     rates = peak_rates({t.device for t in timings}, {t.dtype for t in timings}, args.quick)
     rows = report.rows(cases, timings, rates)
@@ -181,6 +184,14 @@ def run(args: argparse.Namespace) -> int:
                    "results": rows, "skipped": skipped}
         print(f"\nraw numbers: {report.write_json(args.json, payload)}")
     return 0
+
+
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (a busy machine makes timings noisy)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # not on this platform
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,7 +68,9 @@ def machine_lines(machine: dict[str, Any], settings: dict[str, Any],
         f"BLAS: {blas}",
         f"versions: Python {machine['python']}, {versions}",
         f"threads: {settings['threads']} for every library; epochs: median of "
-        f"{settings['epochs']} after {settings['warmup']} warm-up, interleaved",
+        f"{settings['epochs']} after {settings['warmup']} warm-up, interleaved; load average "
+        f"{settings.get('load_average_before')} before, {settings.get('load_average_after')} "
+        "after",
         "matmul peak (GFLOP/s, measured now): "
         + ", ".join(f"{k} {v:.0f}" for k, v in rates.items()),
     ]
