@@ -10,11 +10,12 @@ reference, which it is tested against), arranged for NumPy on a CPU:
   class-major, ``(n_L, m_b)`` as in the course, so that the softmax's reductions over the
   classes run along contiguous rows (a reduction along a short last axis is 5× slower).
 - **one flat parameter buffer** ``[W1 … WL, b1 … bL]`` and a gradient buffer of the same layout:
-  ``params`` are views into it, backward writes ``dW_l``/``db_l`` straight into the gradient
-  buffer (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful
-  of whole-buffer in-place operations (a fused Adam: ten passes instead of 4 × L small updates;
-  moments kept as ``v / (1 − β)``, which saves a pass each; GD folds its learning rate into
-  ``dZ_L`` and updates in one pass).
+  backward writes ``dW_l``/``db_l`` straight into the gradient buffer
+  (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful of
+  whole-buffer in-place operations (a fused Adam: eleven passes instead of 4 × L small
+  updates). Moments are kept exactly as the generic optimizer keeps them, so checkpoints
+  resume bit for bit; constant factors (GD's learning rate, Momentum's ``1 − β``, RMSProp's
+  ``√(1 − β)``, Adam's ``1 − β1``) are folded into ``dZ_L`` instead, which saves a pass each.
 - **preallocated work buffers** per batch size (the short last batch gets its own set).
 - **hidden widths padded to a multiple of 4** with units whose weights, bias and moments are
   zero and stay exactly zero (their activation and every gradient reaching them is 0), because
