@@ -307,15 +307,14 @@ def test_bench_and_reproduce_are_subcommands(capsys, name):
 
 # -- shipped data sets (need xpnet.datasets) ----------------------------------------------------
 def test_train_a_shipped_data_set(capsys, tmp_path):
-    pytest.importorskip("xpnet.datasets")
     code, out, err = run(capsys, "train", "moons", "--layers", "2,8,1", "--epochs", "5",
-                         "--quiet", "--out", str(tmp_path / "moons.npz"))
+                         "--init", "xavier", "--quiet", "--out", str(tmp_path / "moons.npz"))
     assert code == 0, err
     assert "train accuracy" in rows(out) and "test accuracy" in rows(out)
+    assert xpnet.load(tmp_path / "moons.npz").config["init"] == "xavier"
 
 
 def test_cat_model_predicts_a_picture_at_64x64(capsys, tmp_path):
-    pytest.importorskip("xpnet.datasets")
     code, _, err = run(capsys, "train", "cat", "--layers", "12288,4,1", "--epochs", "2",
                        "--quiet", "--out", str(tmp_path / "cat.npz"))
     assert code == 0, err

@@ -27,6 +27,7 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .backend import BACKENDS, DTYPES
+from .initializers import INITS
 from .io import load
 from .model import Model
 from .optimizers import OPTIMIZERS
@@ -403,7 +404,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         model = train(data.train_x, data.train_y, layers, activations=activations,
                       optimizer=args.optimizer, learning_rate=args.lr, num_epochs=args.epochs,
-                      mini_batch_size=args.batch_size, lambd=args.lambd,
+                      mini_batch_size=args.batch_size, init=args.init, lambd=args.lambd,
                       keep_prob=args.keep_prob, seed=args.seed, dtype=args.dtype,
                       backend=args.backend, device=_device(args.device), callback=progress)
     finally:
@@ -591,6 +592,9 @@ def _add_train(sub: Any, common: argparse.ArgumentParser) -> None:
                    "(default: %(default)s)")
     p.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="mini-batch size (default: the whole training set in one batch)")
+    p.add_argument("--init", choices=sorted(INITS), default="he",
+                   help="initial weights: he (x sqrt(2/n_prev)), xavier (x sqrt(1/n_prev)), "
+                   "random (x 0.01) or zeros (default: %(default)s)")
     p.add_argument("--lambd", type=float, default=0.0, help="L2 regularisation strength "
                    "(default: %(default)s)")
     p.add_argument("--keep-prob", type=float, default=1.0, metavar="P",
