@@ -21,7 +21,6 @@ checked the first time it is read in a process; a corrupted or truncated file ra
 
 from __future__ import annotations
 
-import difflib
 import gzip
 import hashlib
 import os
@@ -34,6 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .preprocessing import one_hot as _one_hot
+from .validation import check_choice
 
 #: The folder of the shipped files.
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -377,10 +377,4 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 def load_dataset(name: str, *, dtype: Any = "float32") -> Dataset:
     """The data set called ``name``: ``cat``, ``mnist``, ``mnist-3v7``, ``football``, ``moons``
     or ``circles`` (see :data:`DATASETS`)."""
-    if name not in DATASETS:
-        close = difflib.get_close_matches(str(name), DATASETS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}.{hint}"
-        )
-    return DATASETS[name](dtype=dtype)
+    return DATASETS[check_choice("name", name, DATASETS)](dtype=dtype)

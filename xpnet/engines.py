@@ -34,6 +34,7 @@ from .losses import cost_array
 from .network import _backward, _forward
 from .optimizers import Optimizer
 from .rng import RandomState
+from .validation import check_choice
 
 if TYPE_CHECKING:
     from .engines_numpy import NumpyEngine
@@ -115,8 +116,7 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], acts: lis
     generic reference; ``"numpy"`` forces the fast path and raises a ``ValueError`` saying why
     when it cannot run; ``"generic"`` forces the reference.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not known; expected one of {', '.join(ENGINES)}")
+    engine = check_choice("engine", engine, ENGINES)
     kwargs = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
     if engine != "generic":
         from .engines_numpy import NumpyEngine, unsupported_reason

@@ -11,7 +11,7 @@ from typing import Any
 
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
-from .validation import check_layer_dims
+from .validation import check_choice, check_layer_dims
 
 #: Name -> weight scale as a function of (n_prev, scale).
 INITS = {
@@ -38,12 +38,7 @@ def initialize_parameters(
     (× √(1/n_prev)) or ``"he"`` (× √(2/n_prev)). ``backend=None`` gives NumPy arrays.
     """
     dims = check_layer_dims(layer_dims)
-    if init not in INITS:
-        import difflib
-
-        close = difflib.get_close_matches(str(init), INITS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"init={init!r} is not known; expected one of {', '.join(INITS)}.{hint}")
+    init = check_choice("init", init, INITS)
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
     be = backend if isinstance(backend, Backend) else get_backend(backend, device=device)

@@ -27,6 +27,7 @@ from .initializers import initialize_parameters
 from .model import Model
 from .rng import RandomState
 from .training import train
+from .validation import check_choice
 
 
 @dataclass(frozen=True)
@@ -200,14 +201,7 @@ def reproduce(name: str, *, backend: str = "numpy", dtype: str = "float32", seed
     drives the mini-batch order and the dropout masks. ``progress(line)`` is called as each run
     ends.
     """
-    if name not in EXPERIMENTS:
-        import difflib
-
-        close = difflib.get_close_matches(str(name), EXPERIMENTS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown experiment {name!r}; expected one of "
-                         f"{', '.join(EXPERIMENTS)}.{hint}")
-    exp = EXPERIMENTS[name]
+    exp = EXPERIMENTS[check_choice("name", name, EXPERIMENTS)]
     start = time.perf_counter()
     data = exp.data(dtype)
     if quick and exp.quick_examples:
