@@ -9,6 +9,7 @@ the previous file intact. Loading never unpickles and checks the version, shapes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -53,17 +54,9 @@ def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray], met
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-class _suppress_oserror:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 _OTHER_FORMAT_HINTS = {

@@ -27,9 +27,6 @@ from .validation import (
     check_same_shape,
 )
 
-#: Mean squared error is halved so that its gradient matches the other two: dZ = (A - Y)/m.
-LOSSES = tuple(OUTPUT_LOSSES.values())
-
 
 def infer_output_activation(Y: Any) -> str:
     """``"sigmoid"`` for one output row, ``"softmax"`` for several (the training default)."""
