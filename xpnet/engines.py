@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from .activations import Activation
 from .backend import Backend
 from .losses import cost_array
+from .minibatches import batch_bounds, shuffled_indices
 from .network import _backward, _forward
 from .optimizers import Optimizer
 from .rng import RandomState
@@ -104,6 +105,20 @@ class GenericEngine:
         grads = _backward(xp, AL, Yb, caches, self.acts, self.lambd, self.keep_prob, False)
         self._params = self.optimizer.step(self._params, grads)
         return c * (b - a)
+
+
+def run_epoch(engine: GenericEngine | NumpyEngine, rng: RandomState, m: int, batch: int) -> Any:
+    """One pass over the ``m`` training examples in batches of ``batch``: a fresh shuffle from
+    ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch.
+
+    Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
+    """
+    order = shuffled_indices(engine.backend, rng, m) if batch < m else None
+    total = None
+    for a, b in batch_bounds(m, batch):
+        c = engine.step(order, a, b)
+        total = c if total is None else total + c
+    return total
 
 
 def make_engine(engine: str, backend: Backend, params: dict[str, Any], acts: list[Activation],

@@ -25,9 +25,8 @@ from typing import Any
 from .activations import default_activations
 from .backend import Backend, dtype_name, get_backend
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .engines import make_engine
+from .engines import make_engine, run_epoch
 from .initializers import INITS, initialize_parameters
-from .minibatches import batch_bounds, shuffled_indices
 from .model import Model
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
@@ -261,18 +260,12 @@ class _Loop:
 
     def _epoch(self, epoch: int) -> tuple[float, bool]:
         """One pass over the data; ``(cost, whether the parameters are still finite)``."""
-        eng, m, batch = self.eng, self.m, self.batch
         if self.lr_schedule is not None:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
-        be = self.model.backend
-        order = shuffled_indices(be, self.rng, m) if batch < m else None
-        total = None
-        for a, b in batch_bounds(m, batch):
-            c = eng.step(order, a, b)
-            total = c if total is None else total + c
-        finite = _all_finite(be.xp, eng.params.values())
-        cost = float(total) / m  # the one host synchronisation of the epoch
+        total = run_epoch(self.eng, self.rng, self.m, self.batch)
+        finite = _all_finite(self.model.backend.xp, self.eng.params.values())
+        cost = float(total) / self.m  # the one host synchronisation of the epoch
         return cost, bool(finite)
 
     @property

@@ -1,8 +1,9 @@
-"""xpnet itself on one backend: the training loop of :func:`xpnet.train`, one epoch at a time.
+"""xpnet itself on one backend, one epoch at a time.
 
-The per-epoch code is ``train``'s (permutation from the host RNG moved to the device once,
-``engine.step`` per batch, the cost read once), so the timing is what ``train`` spends per
-epoch; it is unrolled here only so that the harness can interleave implementations.
+Each epoch is :func:`xpnet.engines.run_epoch`, the very function ``train``'s loop calls
+(permutation from the host RNG moved to the device once, ``engine.step`` per batch, the cost
+read once), so the timing is what ``train`` spends per epoch; only the loop over epochs is
+the harness's, so that it can interleave implementations.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from typing import Any
 
 from ..activations import get_activation
 from ..backend import BackendUnavailableError, get_backend
-from ..engines import make_engine
+from ..engines import make_engine, run_epoch
 from ..initializers import initialize_parameters
-from ..minibatches import batch_bounds, shuffled_indices
 from ..optimizers import get_optimizer
 from ..rng import RandomState
 from .cases import Case, make_data
@@ -26,7 +26,7 @@ class XpnetRunner:
     def __init__(self, case: Case, backend: str, dtype: str = "float32", *, engine: str = "auto",
                  device: Any = None, seed: int = 0) -> None:
         try:
-            self.be = be = get_backend(backend, device=device)
+            be = get_backend(backend, device=device)
         except BackendUnavailableError as exc:
             raise Unavailable(str(exc)) from None
         if backend == "jax" and dtype == "float64":
@@ -46,11 +46,7 @@ class XpnetRunner:
         self.m, self.batch = case.m, case.batch
 
     def epoch(self) -> float:
-        order = shuffled_indices(self.be, self.rng, self.m) if self.batch < self.m else None
-        total = None
-        for a, b in batch_bounds(self.m, self.batch):
-            c = self.engine.step(order, a, b)
-            total = c if total is None else total + c
+        total = run_epoch(self.engine, self.rng, self.m, self.batch)
         return float(total) / self.m  # the one host synchronisation of the epoch
 
 
