@@ -138,13 +138,13 @@ class Backend:
         dt = resolve_dtype(xp, dtype) if dtype is not None else None
         if self.name == "numpy" and isinstance(x, np.ndarray) and c_order:
             return np.ascontiguousarray(x, dtype=dt)
-        if _is_array(x) and _same_namespace(x, xp):
+        if is_array(x) and _same_namespace(x, xp):
             if dt is not None and x.dtype != dt:
                 x = xp.astype(x, dt)
             if self.device is not None and array_api_compat.device(x) != self.device:
                 x = array_api_compat.to_device(x, self.device)
             return x
-        host = to_numpy(x) if _is_array(x) else np.asarray(x)
+        host = to_numpy(x) if is_array(x) else np.asarray(x)
         if dt is None and host.dtype.kind not in "biuf":
             raise TypeError(f"cannot place an array of dtype {host.dtype} on backend {self.name!r}")
         if self.name == "cupy" and self.device is not None:
@@ -187,7 +187,8 @@ def _restore_backend(name: str, device: Any) -> Backend:
     return Backend(name, _namespace_for(name), device)
 
 
-def _is_array(x: Any) -> bool:
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is an array of a library the Array API knows (not a list or a number)."""
     return array_api_compat.is_array_api_obj(x) and not isinstance(x, (int, float, complex))
 
 
@@ -289,7 +290,7 @@ def get_backend(backend: Any = None, *arrays: Any, device: Any = None) -> Backen
 
 def infer_namespace(*arrays: Any) -> ModuleType:
     """The array namespace shared by ``arrays`` (NumPy for lists, numbers and ``None``)."""
-    real = [a for a in arrays if _is_array(a)]
+    real = [a for a in arrays if is_array(a)]
     if not real:
         return _namespace_for("numpy")
     try:
@@ -306,7 +307,7 @@ def infer_namespace(*arrays: Any) -> ModuleType:
 def _common_device(arrays: tuple[Any, ...]) -> Any:
     devices = []
     for a in arrays:
-        if _is_array(a):
+        if is_array(a):
             d = array_api_compat.device(a)
             if not any(d == seen for seen in devices):
                 devices.append(d)

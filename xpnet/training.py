@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .activations import default_activations
-from .backend import Backend, dtype_name, get_backend
+from .backend import Backend, dtype_name, get_backend, is_array
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import make_engine, run_epoch
 from .initializers import INITS, initialize_parameters
@@ -49,7 +49,6 @@ from .validation import (
     check_positive,
     check_same_library,
     check_targets,
-    is_array,
     is_label_row,
     num_layers_of,
 )

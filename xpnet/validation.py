@@ -17,7 +17,7 @@ from typing import Any
 import array_api_compat
 
 from .activations import OUTPUT_LOSSES, Activation, get_activation
-from .backend import Backend, backend_name, dtype_name
+from .backend import Backend, backend_name, dtype_name, is_array
 
 # -- scalars and names --------------------------------------------------------------------------
 
@@ -203,11 +203,6 @@ def check_params_chain(params: dict[str, Any], layer_dims: list[int]) -> None:
 def _describe(x: Any) -> str:
     shape = getattr(x, "shape", None)
     return f"{type(x).__name__} of shape {tuple(shape)}" if shape is not None else repr(x)
-
-
-def is_array(x: Any) -> bool:
-    """Whether ``x`` is an array of a library the Array API knows (not a list or a number)."""
-    return array_api_compat.is_array_api_obj(x) and not isinstance(x, (int, float, complex))
 
 
 def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any:
