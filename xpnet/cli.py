@@ -379,16 +379,12 @@ class Progress:
 
 def plot_costs(costs: Sequence[float], path: str, title: str) -> None:
     """Write the cost per epoch to an image file (PNG, SVG, PDF by its ending)."""
+    from .plots import plot_costs as draw
+
     try:
-        from matplotlib.figure import Figure
+        draw(costs, title=title, path=path)
     except ImportError:
         raise CLIError('--plot needs matplotlib: pip install "xpnet[plot]"') from None
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
-    ax.plot(range(1, len(costs) + 1), costs)
-    ax.set(xlabel="epoch", ylabel="cost", title=title)
-    ax.grid(True, alpha=0.3)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
 
 
 # -- commands -----------------------------------------------------------------------------------
