@@ -7,9 +7,10 @@ gradient is combined with the cross-entropy loss (``dZ = A - Y``, see :mod:`xpne
 
 from __future__ import annotations
 
-import difflib
 from types import ModuleType
 from typing import Any
+
+from .validation import did_you_mean
 
 
 class Activation:
@@ -117,10 +118,9 @@ def get_activation(name: str | Activation) -> Activation:
     try:
         return ACTIVATIONS[name.lower()]()
     except KeyError:
-        close = difflib.get_close_matches(name.lower(), ACTIVATIONS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}.{hint}"
+            f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}."
+            f"{did_you_mean(name.lower(), ACTIVATIONS)}"
         ) from None
 
 

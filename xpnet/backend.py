@@ -9,7 +9,6 @@ device before a clock is read.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
@@ -17,6 +16,8 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
+
+from .validation import did_you_mean
 
 #: Backend names accepted by ``backend=``.
 BACKENDS = ("numpy", "cupy", "torch", "jax", "array_api_strict", "dask")
@@ -103,11 +104,9 @@ def normalize_backend_name(name: str) -> str:
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in BACKENDS:
-        close = difflib.get_close_matches(key, BACKENDS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
             f"backend={name!r} is not a known backend; expected one of {', '.join(BACKENDS)}, "
-            f"an array namespace, or None to infer it from the data.{hint}"
+            f"an array namespace, or None to infer it from the data.{did_you_mean(key, BACKENDS)}"
         )
     return key
 
@@ -363,3 +362,54 @@ def available_backends() -> list[str]:
             continue
         found.append(name)
     return found
+
+
+# -- arrays given by the user ------------------------------------------------------------------
+
+
+def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any:
+    """The namespace shared by the named ``arrays``, all on one device.
+
+    For functions that compute on arrays as given (``forward``, ``backward``,
+    ``compute_cost``) and therefore never move them: a ``TypeError`` names two arguments from
+    different libraries, a ``ValueError`` two on different devices. ``remedy`` replaces the
+    default advice in the message.
+    """
+    first, xp, device = None, None, None
+    for name, a in arrays.items():
+        if not is_array(a):
+            raise TypeError(
+                f"{name} must be an array (NumPy, CuPy, torch, JAX or array-api-strict), got "
+                f"{type(a).__name__}; convert it with numpy.asarray(...)"
+            )
+        a_xp, a_dev = array_api_compat.array_namespace(a), array_api_compat.device(a)
+        if first is None:
+            first, xp, device = name, a_xp, a_dev
+        elif a_xp is not xp:
+            lib, other = backend_name(xp), backend_name(a_xp)
+            advice = remedy or (
+                f"this function does not move arrays between libraries. Convert one, e.g. "
+                f"xpnet.get_backend({lib!r}).asarray(...), or use xpnet.train, which moves "
+                "params= to the data's backend"
+            )
+            raise TypeError(f"{first} comes from {lib} but {name} from {other}; {advice}")
+        elif a_dev != device:
+            raise ValueError(
+                f"{first} is on device {device} but {name} is on device {a_dev}; "
+                + (remedy or "move them to one device first")
+            )
+    return xp
+
+
+def as_data(backend: Backend, name: str, value: Any, dtype: Any = None, *,
+            c_order: bool = False) -> Any:
+    """``value`` as an array of ``backend`` (of ``dtype`` if given), or an error naming it."""
+    try:
+        return backend.asarray(value, dtype=dtype, c_order=c_order)
+    except (TypeError, ValueError) as exc:
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        target = f"a {dtype_name(dtype)} array" if dtype is not None else "a numeric array"
+        raise kind(
+            f"{name} could not be converted to {target} on backend {backend.name!r} "
+            f"({type(value).__name__}: {exc})"
+        ) from None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .architecture import check_activations, num_layers_of
 from .backend import get_backend
 from .losses import cost_array
 from .network import _backward, _forward
-from .validation import check_activations, check_nonnegative, check_positive, num_layers_of
+from .validation import check_nonnegative, check_positive
 
 
 def gradient_check(

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .architecture import check_layer_dims
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
-from .validation import check_choice, check_layer_dims
+from .validation import check_choice
 
 #: Name -> weight scale as a function of (n_prev, scale).
 INITS = {

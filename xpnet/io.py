@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .architecture import check_activations, check_layer_dims
 from .backend import DTYPES, get_backend
-from .validation import check_activations, check_layer_dims
 
 if TYPE_CHECKING:
     from .model import Model

@@ -19,13 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from .activations import OUTPUT_LOSSES
-from .validation import (
-    check_choice,
-    check_finite,
-    check_nonnegative,
-    check_same_library,
-    check_same_shape,
-)
+from .backend import check_same_library
+from .validation import check_choice, check_finite, check_nonnegative, check_same_shape
 
 
 def infer_output_activation(Y: Any) -> str:

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .activations import get_activation
-from .backend import Backend, get_backend, to_numpy
+from .backend import Backend, as_data, get_backend, to_numpy
 from .network import _forward
 from .validation import (
-    as_data,
     check_columns,
     check_examples,
     check_finite,

@@ -11,18 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .activations import Activation
-from .backend import Backend, get_backend
+from .architecture import check_activations, num_layers_of, params_layer_dims
+from .backend import Backend, check_same_library, get_backend
 from .rng import RandomState, as_random_state
 from .validation import (
-    check_activations,
     check_finite,
     check_input_rows,
     check_keep_prob,
     check_nonnegative,
-    check_same_library,
     check_same_shape,
-    num_layers_of,
-    params_layer_dims,
 )
 
 

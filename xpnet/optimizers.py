@@ -12,7 +12,8 @@ from typing import Any
 
 import array_api_compat
 
-from .validation import check_choice, check_positive, check_same_library, check_unit_interval
+from .backend import check_same_library
+from .validation import check_choice, check_positive, check_unit_interval
 
 
 class Optimizer:

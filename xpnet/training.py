@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .activations import default_activations
-from .backend import Backend, dtype_name, get_backend, is_array
+from .architecture import Architecture, num_layers_of
+from .backend import Backend, as_data, check_same_library, dtype_name, get_backend, is_array
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import make_engine, run_epoch
 from .initializers import INITS, initialize_parameters
@@ -32,8 +32,6 @@ from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
 from .validation import (
-    as_data,
-    check_activations,
     check_callable,
     check_choice,
     check_columns,
@@ -42,15 +40,11 @@ from .validation import (
     check_input_rows,
     check_int,
     check_keep_prob,
-    check_layer_dims,
     check_matrix,
     check_nonnegative,
-    check_params_chain,
     check_positive,
-    check_same_library,
     check_targets,
     is_label_row,
-    num_layers_of,
 )
 
 DEFAULT_LEARNING_RATE = 0.0075
@@ -144,10 +138,8 @@ def train(
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
     with a warning.
     """
-    dims = check_layer_dims(layer_dims)
-    L = len(dims) - 1
-    acts = check_activations(activations if activations is not None
-                             else default_activations(L, dims[-1]), L)
+    arch = Architecture.of(layer_dims, activations)
+    dims, acts = list(arch.layer_dims), list(arch.acts)
     keep_prob = check_keep_prob(keep_prob)
     lambd = check_nonnegative("lambd", lambd)
     num_epochs = check_int("num_epochs", num_epochs, minimum=0)
@@ -179,7 +171,7 @@ def train(
     elif params is None:
         params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
     else:
-        params = _user_params(be, params, dims, dt)
+        params = _user_params(be, params, arch, dt)
 
     config = {
         "optimizer": opt.name, **opt.hyperparameters(), "learning_rate": lr0,
@@ -367,11 +359,11 @@ def _training_data(be: Backend, X: Any, Y: Any, dims: list[int], output: str,
     return X_d, as_data(be, "Y", Y_d, dt)
 
 
-def _user_params(be: Backend, params: Any, dims: list[int], dt: Any) -> dict[str, Any]:
-    """``params=`` moved to the backend, checked to chain, match ``dims`` and be finite."""
+def _user_params(be: Backend, params: Any, arch: Architecture, dt: Any) -> dict[str, Any]:
+    """``params=`` moved to the backend, checked to chain, match ``arch`` and be finite."""
     num_layers_of(params)
     moved = {k: as_data(be, f"params[{k!r}]", v, dt) for k, v in params.items()}
-    check_params_chain(moved, dims)
+    arch.check_params(moved)
     for k, v in moved.items():
         check_finite(be.xp, f"params[{k!r}]", v)
     return moved

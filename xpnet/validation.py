@@ -11,13 +11,8 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
-
-import array_api_compat
-
-from .activations import OUTPUT_LOSSES, Activation, get_activation
-from .backend import Backend, backend_name, dtype_name, is_array
 
 # -- scalars and names --------------------------------------------------------------------------
 
@@ -29,12 +24,18 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
         raise TypeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     key = value.lower()
     if key not in choices:
-        close = difflib.get_close_matches(key, choices, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"{name}={value!r} is not known; expected one of {', '.join(choices)}.{hint}"
+            f"{name}={value!r} is not known; expected one of {', '.join(choices)}."
+            f"{did_you_mean(key, choices)}"
         )
     return key
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """``" Did you mean 'x'?"`` naming the choice closest to ``value``, or ``""`` when none is
+    close: the one hint every "not known" message of xpnet ends with."""
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def check_int(name: str, value: Any, minimum: int) -> int:
@@ -88,169 +89,12 @@ def check_callable(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be a function or None, got {type(value).__name__}")
 
 
-# -- network description ------------------------------------------------------------------------
+# -- arrays: shape, values -----------------------------------------------------
 
 
-def check_layer_dims(layer_dims: Any) -> list[int]:
-    """``layer_dims`` as a list of at least two positive ints."""
-    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
-        raise TypeError(
-            f"layer_dims must be a list of layer sizes such as [12288, 20, 7, 5, 1], "
-            f"got {type(layer_dims).__name__}"
-        )
-    dims = list(layer_dims)
-    if len(dims) < 2:
-        raise ValueError(
-            f"layer_dims needs at least two entries (input size and output size), got {dims}"
-        )
-    return [check_int(f"layer_dims[{i}]", n, minimum=1) for i, n in enumerate(dims)]
-
-
-def check_activations(activations: Sequence[str | Activation], num_layers: int) -> list[Activation]:
-    """One known activation per layer, softmax only in the last, an output with a loss."""
-    if isinstance(activations, (str, bytes)) or not isinstance(activations, Sequence):
-        raise TypeError(
-            "activations must be a list with one name per layer, e.g. ['relu', 'relu', 'sigmoid']"
-            f", got {type(activations).__name__}"
-        )
-    if len(activations) != num_layers:
-        raise ValueError(
-            f"activations has {len(activations)} entries but the network has {num_layers} "
-            f"layers; give one activation per layer"
-        )
-    acts = []
-    for i, a in enumerate(activations):
-        try:
-            acts.append(get_activation(a))
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"activations[{i}]: {exc}") from None
-    for i, act in enumerate(acts[:-1]):
-        if act.output_only:
-            raise ValueError(
-                f"activations[{i}] is {act.name!r}, which is only allowed in the output "
-                f"layer (layer {num_layers}); use 'relu' or 'tanh' for hidden layer {i + 1}"
-            )
-    if acts[-1].name not in OUTPUT_LOSSES:
-        raise ValueError(
-            f"activations[-1] (the output) is {acts[-1].name!r}; xpnet pairs an output with a "
-            f"loss and supports {', '.join(OUTPUT_LOSSES)} outputs"
-        )
-    return acts
-
-
-# -- parameters ---------------------------------------------------------------------------------
-
-
-def num_layers_of(params: dict[str, Any]) -> int:
-    """L for a parameter dict ``{"W1", "b1", ..., "WL", "bL"}``; raises if keys are missing."""
-    if not isinstance(params, dict):
-        raise TypeError(
-            f"params must be a dict {{'W1': ..., 'b1': ..., ...}}, got {type(params).__name__}"
-        )
-    L = sum(1 for k in params if isinstance(k, str) and k[:1] == "W" and k[1:].isdigit())
-    if L == 0:
-        raise ValueError("params has no weights; expected keys 'W1', 'b1', 'W2', 'b2', ...")
-    for layer in range(1, L + 1):
-        for key in (f"W{layer}", f"b{layer}"):
-            if key not in params:
-                raise ValueError(f"params is missing {key!r}; expected W1..W{L} and b1..b{L}")
-    return L
-
-
-def params_layer_dims(params: dict[str, Any]) -> list[int]:
-    """The layer sizes ``[n_0, ..., n_L]`` that ``params`` describe, after checking that they
-    chain: ``W_l`` is (n_l, n_{l-1}) and ``b_l`` is (n_l, 1)."""
-    L = num_layers_of(params)
-    for key in (k for layer in range(1, L + 1) for k in (f"W{layer}", f"b{layer}")):
-        shape = getattr(params[key], "shape", None)
-        if shape is None or len(shape) != 2:
-            raise ValueError(f"params[{key!r}] must be a 2-D array, got {_describe(params[key])}")
-    dims = [int(params["W1"].shape[1])]
-    for layer in range(1, L + 1):
-        W, b = params[f"W{layer}"], params[f"b{layer}"]
-        if layer > 1 and W.shape[1] != dims[-1]:
-            raise ValueError(
-                f"params['W{layer}'] has shape {tuple(W.shape)} but params['W{layer - 1}'] has "
-                f"{dims[-1]} rows: W{layer}'s columns must equal W{layer - 1}'s rows "
-                f"(W{layer} is (n_{layer}, n_{layer - 1}))"
-            )
-        dims.append(int(W.shape[0]))
-        if tuple(b.shape) != (dims[-1], 1):
-            raise ValueError(
-                f"params['b{layer}'] has shape {tuple(b.shape)}, expected ({dims[-1]}, 1) to "
-                f"match params['W{layer}'] {tuple(W.shape)}"
-            )
-    return dims
-
-
-def check_params_chain(params: dict[str, Any], layer_dims: list[int]) -> None:
-    """``params`` holds exactly W1..WL, b1..bL whose shapes chain and match ``layer_dims``."""
-    dims = params_layer_dims(params)
-    expected = {k for layer in range(1, len(dims)) for k in (f"W{layer}", f"b{layer}")}
-    extra = sorted(map(str, set(params) - expected))
-    if extra:
-        raise ValueError(f"params has unexpected entries {extra}; expected only W1..bL")
-    if dims != list(layer_dims):
-        raise ValueError(
-            f"params describe layers {dims} (from the shapes of W1..W{len(dims) - 1}) but "
-            f"layer_dims is {list(layer_dims)}"
-        )
-
-
-# -- arrays: library, device, shape, values -----------------------------------------------------
-
-
-def _describe(x: Any) -> str:
+def describe(x: Any) -> str:
     shape = getattr(x, "shape", None)
     return f"{type(x).__name__} of shape {tuple(shape)}" if shape is not None else repr(x)
-
-
-def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any:
-    """The namespace shared by the named ``arrays``, all on one device.
-
-    For functions that compute on arrays as given (``forward``, ``backward``,
-    ``compute_cost``) and therefore never move them: a ``TypeError`` names two arguments from
-    different libraries, a ``ValueError`` two on different devices. ``remedy`` replaces the
-    default advice in the message.
-    """
-    first, xp, device = None, None, None
-    for name, a in arrays.items():
-        if not is_array(a):
-            raise TypeError(
-                f"{name} must be an array (NumPy, CuPy, torch, JAX or array-api-strict), got "
-                f"{type(a).__name__}; convert it with numpy.asarray(...)"
-            )
-        a_xp, a_dev = array_api_compat.array_namespace(a), array_api_compat.device(a)
-        if first is None:
-            first, xp, device = name, a_xp, a_dev
-        elif a_xp is not xp:
-            lib, other = backend_name(xp), backend_name(a_xp)
-            advice = remedy or (
-                f"this function does not move arrays between libraries. Convert one, e.g. "
-                f"xpnet.get_backend({lib!r}).asarray(...), or use xpnet.train, which moves "
-                "params= to the data's backend"
-            )
-            raise TypeError(f"{first} comes from {lib} but {name} from {other}; {advice}")
-        elif a_dev != device:
-            raise ValueError(
-                f"{first} is on device {device} but {name} is on device {a_dev}; "
-                + (remedy or "move them to one device first")
-            )
-    return xp
-
-
-def as_data(backend: Backend, name: str, value: Any, dtype: Any = None, *,
-            c_order: bool = False) -> Any:
-    """``value`` as an array of ``backend`` (of ``dtype`` if given), or an error naming it."""
-    try:
-        return backend.asarray(value, dtype=dtype, c_order=c_order)
-    except (TypeError, ValueError) as exc:
-        kind = TypeError if isinstance(exc, TypeError) else ValueError
-        target = f"a {dtype_name(dtype)} array" if dtype is not None else "a numeric array"
-        raise kind(
-            f"{name} could not be converted to {target} on backend {backend.name!r} "
-            f"({type(value).__name__}: {exc})"
-        ) from None
 
 
 _RESHAPE_HINTS = {
