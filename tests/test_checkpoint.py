@@ -12,7 +12,7 @@ import xpnet
 from xpnet import to_numpy as host
 from xpnet.checkpoint import load_checkpoint
 from xpnet.engines import GenericEngine
-from xpnet.engines_numpy import NumpyEngine
+from xpnet.engines.numpy import NumpyEngine
 
 DIMS = [5, 8, 4, 1]
 
@@ -155,7 +155,7 @@ def test_a_checkpoint_is_not_a_model_file(data, tmp_path):
 
 
 def test_damaged_checkpoints_are_refused(data, tmp_path):
-    from xpnet.io import read_npz, write_npz_atomic
+    from xpnet.files import read_npz, write_npz_atomic
 
     path = tmp_path / "ck.npz"
     _train(*data, 2, checkpoint=path)

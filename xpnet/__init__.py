@@ -21,12 +21,12 @@ from .backend import (
     synchronize,
     to_numpy,
 )
+from .files import ModelFileError
 from .gradcheck import gradient_check
 from .initializers import initialize_parameters
-from .io import ModelFileError, load
 from .losses import compute_cost
 from .minibatches import random_mini_batches
-from .model import Model
+from .model import Model, load
 from .network import LayerCache, backward, forward
 from .optimizers import GD, OPTIMIZERS, Adam, Momentum, Optimizer, RMSProp, get_optimizer
 from .preprocessing import one_hot

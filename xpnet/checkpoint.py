@@ -1,6 +1,6 @@
 """Training checkpoints: ``train(..., checkpoint=path)`` writes one, ``resume=path`` continues.
 
-A checkpoint is an ``.npz`` file in the container of :mod:`xpnet.io` (written atomically, read
+A checkpoint is an ``.npz`` file in the container of :mod:`xpnet.files` (written atomically, read
 without pickle) with the format name ``"xpnet-checkpoint"``. Its arrays are the parameters
 ``W1, b1, ..., WL, bL`` and the optimizer's per-parameter state as ``opt.<slot>.<param>``
 (Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON metadata holds the number of completed
@@ -14,27 +14,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from .architecture import Architecture
 from .backend import Backend, to_numpy
-from .io import (
-    FORMAT_VERSION,
-    ModelFileError,
-    check_param_arrays,
-    check_stored_array,
-    model_metadata,
-    param_keys,
-    read_costs,
-    read_network,
-    read_npz,
-    write_npz_atomic,
-)
+from .files import FORMAT_VERSION, ModelFileError, check_stored_array, read_npz, write_npz_atomic
+from .model import Model, check_param_arrays, read_costs, read_network
 from .rng import RandomState
-
-if TYPE_CHECKING:
-    from .model import Model
 
 FORMAT = "xpnet-checkpoint"
 _OPT = "opt."
@@ -90,10 +78,11 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
     scalars = {}
     for key, value in optimizer_state.items():
         if isinstance(value, dict):
-            arrays.update({f"{_OPT}{key}.{p}": to_numpy(a) for p, a in value.items()})
+            arrays.update({_OPT + Architecture.state_key(key, p): to_numpy(a)
+                           for p, a in value.items()})
         else:
             scalars[key] = value
-    meta = model_metadata(model, FORMAT)
+    meta = model.metadata(FORMAT)
     meta.update({
         "epoch": len(model.costs),
         "optimizer": {"name": model.optimizer.name,
@@ -109,9 +98,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     it is damaged or not a checkpoint."""
     source = str(path)
     arrays, meta = read_npz(path, FORMAT, FORMAT_VERSION)
-    layer_dims, activations, dtype = read_network(meta, source)
-    check_param_arrays(arrays, layer_dims, dtype, source)
-    params = {k: arrays.pop(k) for k in param_keys(len(layer_dims) - 1)}
+    arch, dtype = read_network(meta, source)
+    check_param_arrays(arrays, arch, dtype, source)
+    params = {k: arrays.pop(k) for k in arch.param_keys}
     opt_arrays = _optimizer_arrays(arrays, params, dtype, source)
     costs = read_costs(meta, source)
     epoch = meta.get("epoch")
@@ -121,8 +110,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if not (isinstance(opt, dict) and isinstance(opt.get("name"), str)
             and isinstance(opt.get("state"), dict)):
         raise ModelFileError(f"{source}: metadata lacks the optimizer's name and state")
-    return Checkpoint(path=source, epoch=epoch, costs=costs, layer_dims=layer_dims,
-                      activations=activations, dtype=dtype, optimizer=opt["name"],
+    return Checkpoint(path=source, epoch=epoch, costs=costs, layer_dims=list(arch.layer_dims),
+                      activations=list(arch.activations), dtype=dtype, optimizer=opt["name"],
                       optimizer_scalars=opt["state"], optimizer_arrays=opt_arrays, params=params,
                       rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}))
 

@@ -28,8 +28,7 @@ from . import __version__
 from .activations import ACTIVATIONS
 from .backend import BACKENDS, DTYPES
 from .initializers import INITS
-from .io import load
-from .model import Model
+from .model import Model, load
 from .optimizers import OPTIMIZERS
 from .training import DEFAULT_LEARNING_RATE, train
 

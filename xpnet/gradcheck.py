@@ -45,11 +45,11 @@ def gradient_check(
     shapes = [tuple(params[k].shape) for k in keys]
 
     def cost_of(p: dict[str, Any]) -> float:
-        AL, caches = _forward(xp, X, p, acts, 1.0, None, None)
+        AL, caches = _forward(xp, X, p, acts)
         return float(cost_array(xp, AL, Y, out, logits=caches[-1].Z, params=p, lambd=lambd))
 
-    AL, caches = _forward(xp, X, params, acts, 1.0, None, None)
-    grads = _backward(xp, AL, Y, caches, acts, lambd, 1.0, False)
+    AL, caches = _forward(xp, X, params, acts)
+    grads = _backward(xp, AL, Y, caches, acts, lambd=lambd)
     grad = xp.concat([xp.reshape(grads["d" + k], (-1,)) for k in keys])
     theta = xp.concat([xp.reshape(params[k], (-1,)) for k in keys])
     n = theta.shape[0]

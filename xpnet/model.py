@@ -1,12 +1,25 @@
-"""``Model``: a trained network's parameters, its activations and its cost history."""
+"""``Model``: a trained network's parameters, its activations and its cost history; its file.
+
+A model file is a container of :mod:`xpnet.files` with the format name ``"xpnet-model"``: the
+arrays ``W1, b1, ..., WL, bL`` (the network's :class:`~xpnet.architecture.Architecture` names
+them) and metadata with the layer sizes, activations, dtype, cost history and training
+settings. :meth:`Model.save` writes it atomically; :func:`load` reads it without pickle and
+checks the version, shapes, dtypes and values.
+"""
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .activations import get_activation
-from .backend import Backend, as_data, get_backend, to_numpy
+import array_api_compat
+import numpy as np
+
+from .architecture import Architecture
+from .backend import DTYPES, Backend, as_data, get_backend, to_numpy
+from .files import FORMAT_VERSION, ModelFileError, check_stored_array, read_npz, write_npz_atomic
 from .network import _forward
 from .validation import (
     check_columns,
@@ -17,6 +30,9 @@ from .validation import (
     check_targets,
     is_label_row,
 )
+
+#: The format name of model files.
+FORMAT = "xpnet-model"
 
 
 @dataclass
@@ -42,12 +58,17 @@ class Model:
             self.backend = get_backend(None, self.params["W1"])
 
     @property
+    def architecture(self) -> Architecture:
+        """The network: layer sizes and activations (and from them the parameter names)."""
+        return Architecture(tuple(self.layer_dims), tuple(self.activations))
+
+    @property
     def output_activation(self) -> str:
         return self.activations[-1]
 
     @property
     def num_parameters(self) -> int:
-        return sum(int(p.shape[0]) * int(p.shape[1]) for p in self.params.values())
+        return self.architecture.num_parameters
 
     # -- inference --------------------------------------------------------------------------
     def _outputs(self, X: Any) -> tuple[Any, bool]:
@@ -55,8 +76,7 @@ class Model:
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
-        acts = [get_activation(a) for a in self.activations]
-        AL, _ = _forward(be.xp, X_dev, self.params, acts, 1.0, None, None)
+        AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts)
         return AL, _is_host_input(X) and be.name != "numpy"
 
     def predict_proba(self, X: Any) -> Any:
@@ -118,11 +138,38 @@ class Model:
         """The parameters as NumPy arrays (copied from the device when needed)."""
         return {k: to_numpy(v) for k, v in self.params.items()}
 
-    def save(self, path: str) -> None:
-        """Write the model to ``path`` (``.npz`` plus JSON metadata, no pickle), atomically."""
-        from .io import save_model
+    def metadata(self, file_format: str = FORMAT) -> dict[str, Any]:
+        """The JSON metadata of a model file (and the common part of a checkpoint's)."""
+        return {
+            "format": file_format,
+            "version": FORMAT_VERSION,
+            "layer_dims": list(self.layer_dims),
+            "activations": list(self.activations),
+            "dtype": self.dtype,
+            "costs": [float(c) for c in self.costs],
+            "config": self.config,
+        }
 
-        save_model(self, path)
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model to ``path`` (``.npz`` plus JSON metadata, no pickle), atomically."""
+        write_npz_atomic(path, self.params_numpy(), self.metadata())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
+        """Read a model written by :meth:`save`; parameters go to ``backend`` (NumPy by default).
+
+        Raises :class:`~xpnet.files.ModelFileError` for a damaged or foreign file: a wrong
+        format or version, missing parameters, wrong shapes or dtypes, NaN or infinite values.
+        """
+        arrays, meta = read_npz(path, FORMAT)
+        arch, dtype = read_network(meta, str(path))
+        check_param_arrays(arrays, arch, dtype, str(path))
+        costs = read_costs(meta, str(path))
+        be = get_backend(backend or "numpy", device=device)
+        params = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.param_keys}
+        return cls(params=params, activations=list(arch.activations),
+                   layer_dims=list(arch.layer_dims), costs=costs, backend=be, dtype=dtype,
+                   config=dict(meta.get("config", {})))
 
     def __repr__(self) -> str:
         return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, "
@@ -130,7 +177,49 @@ class Model:
                 f"epochs={len(self.costs)}, final_cost={self.costs[-1] if self.costs else None})")
 
 
-def _is_host_input(X: Any) -> bool:
-    import array_api_compat
+def load(path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
+    """Read a model written by :meth:`Model.save` (``xpnet.load``); see :meth:`Model.load`."""
+    return Model.load(path, backend=backend, device=device)
 
+
+def _is_host_input(X: Any) -> bool:
     return not array_api_compat.is_array_api_obj(X) or array_api_compat.is_numpy_array(X)
+
+
+# -- reading model files (and the common part of checkpoints) -----------------------------------
+
+
+def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
+    """``(architecture, dtype)`` recorded in ``meta``, checked like train's arguments."""
+    missing = [key for key in ("layer_dims", "activations", "dtype") if key not in meta]
+    if missing:
+        raise ModelFileError(f"{source}: metadata lacks {', '.join(missing)}")
+    try:
+        arch = Architecture.of(meta["layer_dims"], meta["activations"])
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source}: metadata is damaged: {exc}") from None
+    dtype = meta["dtype"]
+    if dtype not in DTYPES:
+        raise ModelFileError(f"{source}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    return arch, dtype
+
+
+def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype: str,
+                       source: str) -> None:
+    """The parameters of ``arch`` with their shapes and the recorded dtype, or an error."""
+    expected = arch.param_shapes
+    missing = sorted(set(expected) - set(arrays))
+    if missing:
+        raise ModelFileError(f"{source} lacks parameters {', '.join(missing)}")
+    for key, shape in expected.items():
+        check_stored_array(arrays[key], key, shape, dtype, source)
+
+
+def read_costs(meta: dict, source: str) -> list[float]:
+    """The cost history recorded in ``meta``: a list of finite numbers."""
+    costs = meta.get("costs", [])
+    if not isinstance(costs, list) or not all(
+        isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in costs
+    ):
+        raise ModelFileError(f"{source}: metadata 'costs' must be a list of finite numbers")
+    return [float(c) for c in costs]

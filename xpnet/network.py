@@ -7,6 +7,7 @@ namespace comes from the arrays, so the same code runs on every backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,21 +71,28 @@ def forward(
     check_finite(xp, "X", X)
     backend = get_backend(xp, X) if keep_prob < 1.0 else None
     rng = as_random_state(rng) if keep_prob < 1.0 else None
-    return _forward(xp, X, params, acts, keep_prob, rng, backend)
+    return _forward(xp, X, params, acts, training=True, keep_prob=keep_prob, rng=rng,
+                    backend=backend)
 
 
-def _forward(xp: Any, X: Any, params: dict[str, Any], acts: list[Activation], keep_prob: float,
-             rng: RandomState | None, backend: Backend | None) -> tuple[Any, list[LayerCache]]:
+def _forward(xp: Any, X: Any, params: dict[str, Any], acts: Sequence[Activation], *,
+             training: bool = False, keep_prob: float = 1.0, rng: RandomState | None = None,
+             backend: Backend | None = None) -> tuple[Any, list[LayerCache]]:
+    """The forward pass without argument checks. ``training=True`` applies dropout (when
+    ``keep_prob < 1``, with masks from ``rng`` placed on ``backend``); inference never does."""
     L = len(acts)
     A = X
     caches = []
+    dropout = training and keep_prob < 1.0
+    if dropout and (rng is None or backend is None):
+        raise ValueError("dropout (training with keep_prob < 1) needs rng= and backend=")
     for l in range(1, L + 1):
         W = params[f"W{l}"]
         Z = linear_forward(xp, A, W, params[f"b{l}"])
         G = acts[l - 1].forward(xp, Z)
         D = None
         A_out = G
-        if keep_prob < 1.0 and l < L:
+        if dropout and l < L:
             D = rng.dropout_mask(backend, tuple(G.shape), keep_prob, G.dtype)
             A_out = G * D / keep_prob
         caches.append(LayerCache(A_prev=A, W=W, Z=Z, A=G, D=D))
@@ -121,11 +129,14 @@ def backward(
     check_finite(xp, "Y", Y)
     if Y.dtype != AL.dtype:
         Y = xp.astype(Y, AL.dtype)
-    return _backward(xp, AL, Y, caches, acts, lambd, keep_prob, return_dX)
+    return _backward(xp, AL, Y, caches, acts, lambd=lambd, keep_prob=keep_prob,
+                     return_dX=return_dX)
 
 
-def _backward(xp: Any, AL: Any, Y: Any, caches: list[LayerCache], acts: list[Activation],
-              lambd: float, keep_prob: float, return_dX: bool) -> dict[str, Any]:
+def _backward(xp: Any, AL: Any, Y: Any, caches: list[LayerCache], acts: Sequence[Activation], *,
+              lambd: float = 0.0, keep_prob: float = 1.0, return_dX: bool = False
+              ) -> dict[str, Any]:
+    """The backward pass without argument checks; ``keep_prob`` must be the forward's."""
     L = len(caches)
     m = Y.shape[1]
     grads: dict[str, Any] = {}

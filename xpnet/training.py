@@ -157,7 +157,7 @@ def train(
     opt = get_optimizer(optimizer, learning_rate)
     lr0 = opt.learning_rate
 
-    X_d, Y_d = _training_data(be, X, Y, dims, acts[-1].name, dt)
+    X_d, Y_d = _training_data(be, X, Y, arch, dt)
     m = X_d.shape[1]
     batch = _check_batch_size(mini_batch_size, m)
     act_names = [a.name for a in acts]
@@ -182,8 +182,9 @@ def train(
     model = Model(params=params, activations=act_names, layer_dims=dims,
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
-    eng = make_engine(engine, be, params, acts, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
+    eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
     eng.load_data(X_d, Y_d)
+    del X_d, Y_d  # from here on the engine holds the only copy of the training data
     model.config["engine"] = eng.name
     if saved is not None:
         _continue_from(saved, eng, rng, model)
@@ -336,14 +337,16 @@ def _data_backend(backend: Any, device: Any, X: Any, Y: Any) -> Backend:
     return get_backend(backend, X, Y, device=device)
 
 
-def _training_data(be: Backend, X: Any, Y: Any, dims: list[int], output: str,
-                   dt: Any) -> tuple[Any, Any]:
+def _training_data(be: Backend, X: Any, Y: Any, arch: Architecture, dt: Any
+                   ) -> tuple[Any, Any]:
     """``X`` (n_x, m) and the targets (n_y, m) on the device, after every check of the data.
 
-    Integer class labels (1, m) or (m,) for a softmax output are one-hot encoded.
+    Integer class labels (1, m) or (m,) for a softmax output are one-hot encoded. ``X`` is
+    converted (device, dtype) but not rearranged: the engine lays it out as it needs.
     """
     xp = be.xp
-    X_d = as_data(be, "X", X, dt, c_order=True)
+    dims, output = arch.layer_dims, arch.output
+    X_d = as_data(be, "X", X, dt)
     check_input_rows(X_d, dims[0], "layer_dims[0]")
     m = check_examples(X_d)
     note = " (as float32, whose largest value is 3.4e38)" if dtype_name(dt) == "float32" else ""

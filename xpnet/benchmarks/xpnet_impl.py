@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..activations import get_activation
+from ..architecture import Architecture
 from ..backend import BackendUnavailableError, get_backend
 from ..engines import make_engine, run_epoch
 from ..initializers import initialize_parameters
@@ -39,8 +39,8 @@ class XpnetRunner:
         params = initialize_parameters(list(case.layer_dims), "he", seed=self.rng, dtype=dt,
                                        backend=be)
         optimizer = get_optimizer(case.optimizer, case.learning_rate)
-        acts = [get_activation(a) for a in case.activations]
-        self.engine = make_engine(engine, be, params, acts, optimizer, lambd=0.0,
+        arch = Architecture.of(case.layer_dims, case.activations)
+        self.engine = make_engine(engine, be, params, arch, optimizer, lambd=0.0,
                                   keep_prob=1.0, rng=self.rng)
         self.engine.load_data(be.asarray(data.X, dtype=dt), be.asarray(data.Y, dtype=dt))
         self.m, self.batch = case.m, case.batch

@@ -30,7 +30,9 @@ reference, which it is tested against), arranged for NumPy on a CPU:
 Supported: GD, Momentum, RMSProp and Adam (the classes of :mod:`xpnet.optimizers`, not
 subclasses); ReLU, leaky ReLU, tanh, sigmoid and linear hidden layers; sigmoid, softmax and
 linear outputs; L2; dropout (masks drawn by the same ``RandomState`` calls, in the same order,
-as the generic engine). :func:`unsupported_reason` says why anything else falls back.
+as the generic engine). ``NumpyEngine.unsupported_reason`` says why anything else falls back.
+The flat buffers, optimizer moments and snapshots are :mod:`xpnet.engines._flat`'s; this module
+holds the NumPy kernels.
 """
 
 from __future__ import annotations
@@ -39,120 +41,42 @@ from typing import Any
 
 import numpy as np
 
-from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .backend import Backend
-from .optimizers import GD, Adam, Momentum, Optimizer, RMSProp
-from .rng import RandomState
-
-_HIDDEN = (ReLU, LeakyReLU, Tanh, Sigmoid, Linear)
-_OUTPUT = (Sigmoid, Softmax, Linear)
-#: Hidden widths are padded up to a multiple of this (activations with g(0) = 0 only).
-PAD = 4
+from ..activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from ..optimizers import GD, Adam, Momentum, RMSProp
+from ._flat import FlatEngine, FlatOptimizer
 
 
-def unsupported_reason(backend: Backend, acts: list[Activation],
-                       optimizer: Optimizer) -> str | None:
-    """Why :class:`NumpyEngine` cannot run this configuration, or ``None`` when it can."""
-    if backend.name != "numpy":
-        return f"it runs on NumPy arrays only (backend is {backend.name!r})"
-    if type(optimizer) not in _OPTIMIZER_KERNELS:
-        return f"optimizer {type(optimizer).__name__} is not one of GD, Momentum, RMSProp, Adam"
-    for i, act in enumerate(acts[:-1], start=1):
-        if type(act) not in _HIDDEN:
-            return f"hidden activation {act!r} of layer {i} has no in-place kernel"
-    if type(acts[-1]) not in _OUTPUT:
-        return f"output activation {acts[-1]!r} has no fused loss"
-    return None
-
-
-class NumpyEngine:
-    """One training step on NumPy, in place, behind :class:`~xpnet.engines.GenericEngine`'s
-    interface; ``layer i`` below is the course's layer ``l = i + 1``."""
+class NumpyEngine(FlatEngine):
+    """One training step on NumPy, in place, behind the :class:`~xpnet.engines.Engine`
+    contract; ``layer i`` below is the course's layer ``l = i + 1``."""
 
     name = "numpy"
+    backend_name = "numpy"
+    hidden = (ReLU, LeakyReLU, Tanh, Sigmoid, Linear)
+    outputs = (Sigmoid, Softmax, Linear)
+    pad = 4
 
-    def __init__(self, backend: Backend, params: dict[str, Any], acts: list[Activation],
-                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                 rng: RandomState) -> None:
-        reason = unsupported_reason(backend, acts, optimizer)
-        if reason is not None:
-            raise ValueError(f"engine='numpy' cannot run this configuration: {reason}")
-        self.backend = backend
-        self.acts = acts
-        self.optimizer = optimizer
-        self.lambd = lambd
-        self.keep_prob = keep_prob
-        self.rng = rng
-        self.L = len(acts)
-        self.dims = [int(params["W1"].shape[1])] + [
-            int(params[f"W{i}"].shape[0]) for i in range(1, self.L + 1)
-        ]
-        self.dtype = np.asarray(params["W1"]).dtype
-        pad = PAD if all(a.name != "sigmoid" for a in acts[:-1]) else 1
-        self.padded = [self.dims[0]] + [-(-n // pad) * pad for n in self.dims[1:-1]] + [
-            self.dims[-1]]
-        self.layout = _FlatLayout(self.dims, self.padded)
-        self.theta = self.layout.flatten(params, self.dtype)  # a copy: the caller's arrays stay
-        self.grad = np.zeros_like(self.theta)
-        self.tmp = np.empty_like(self.theta)
-        self.W, self.b = self.layout.views(self.theta)
-        self.dW, self.db = self.layout.views(self.grad)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.WT = [W.T for W in self.W]  # views, made once: the step reuses them
         self.bL = self.b[-1][:, None]
-        self.kernel = _OPTIMIZER_KERNELS[type(optimizer)](self.theta.size, self.dtype, optimizer)
-        self.load_state_dict(optimizer.state_dict())
-        self._workspaces: dict[int, _Workspace] = {}
 
-    # -- the engine interface ---------------------------------------------------------------
-    def load_data(self, X: Any, Y: Any) -> None:
-        """The training set ``X`` (n_x, m) and ``Y`` (n_y, m), both kept examples-major."""
-        self.X = np.ascontiguousarray(np.asarray(X, dtype=self.dtype).T)
-        self.Y = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
+    def contiguous(self, x: Any) -> np.ndarray:
+        return np.ascontiguousarray(x)
 
-    @property
-    def params(self) -> dict[str, Any]:
-        """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``, C-ordered: views into the live buffer
-        where they are contiguous, copies where padding makes them strided (a strided ``W``
-        would make the model's predictions depend on how many examples are predicted at once,
-        as BLAS then rounds differently)."""
-        return {k: np.ascontiguousarray(v) for k, v in self.layout.unflatten(self.theta).items()}
-
-    def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state in the generic format, ``{"t", slot: {"W1": ...}}`` (copies)."""
-        state: dict[str, Any] = {"t": self.kernel.t}
-        for slot in self.kernel.slots:
-            state[slot] = {} if self.kernel.t == 0 else self.layout.unflatten(
-                self.kernel.export(slot))
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the optimizer state; missing moments start at zero, as the generic ones do."""
-        self.kernel.t = int(state["t"])
-        for slot in self.kernel.slots:
-            self.kernel.load(slot, self.layout.flatten(state.get(slot, {}), self.dtype))
-
-    def snapshot(self) -> dict[str, Any]:
-        """A copy of the parameters and optimizer state, for :meth:`restore` (NaN recovery)."""
-        return {"theta": self.theta.copy(), "t": self.kernel.t,
-                "slots": {k: self.kernel.export(k) for k in self.kernel.slots}}
-
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        """Go back to a :meth:`snapshot`, in place (views from ``params`` stay valid)."""
-        self.theta[...] = snapshot["theta"]
-        self.kernel.t = snapshot["t"]
-        for slot, values in snapshot["slots"].items():
-            self.kernel.load(slot, values)
+    def make_workspace(self, mb: int) -> _Workspace:
+        return _Workspace(self.padded, mb, self.dtype, self.keep_prob < 1)
 
     def step(self, order: Any, a: int, b: int) -> float:
         """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
 
-        Returns the batch's cost times its size, as a float.
+        Returns the batch's cost times its size, as a float (NumPy has no device to wait for).
         """
         if order is None:
             X, Y = self.X, self.Y.T
-            ws = self._workspace(X.shape[0])
+            ws = self.workspace(X.shape[0])
         else:
-            ws = self._workspace(b - a)
+            ws = self.workspace(b - a)
             idx = order[a:b]
             X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
             Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip").T  # (n_y, m_b) view
@@ -169,13 +93,6 @@ class NumpyEngine:
         return cost * (b - a)
 
     # -- the step, examples-major -----------------------------------------------------------
-    def _workspace(self, mb: int) -> _Workspace:
-        ws = self._workspaces.get(mb)
-        if ws is None:
-            ws = self._workspaces[mb] = _Workspace(self.padded, mb, self.dtype,
-                                                   self.keep_prob < 1)
-        return ws
-
     def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray, dz_scale: float,
                       ) -> float:
         """Forward through every layer; return the summed loss and leave
@@ -218,51 +135,6 @@ class NumpyEngine:
     def _sum_squared_weights(self) -> float:
         W = self.theta[: self.layout.num_weights]
         return float(np.dot(W, W))
-
-
-class _FlatLayout:
-    """Where each parameter lives in the flat buffer ``[W1 … WL, b1 … bL]``.
-
-    The buffer holds the padded shapes (``padded`` widths); the course-layout views show the
-    true ones (``dims``), the top-left block of each.
-    """
-
-    def __init__(self, dims: list[int], padded: list[int]) -> None:
-        self.L = len(dims) - 1
-        self.dims = dims
-        self.w_shapes = [(padded[i], padded[i - 1]) for i in range(1, self.L + 1)]
-        sizes = [r * c for r, c in self.w_shapes] + padded[1:]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-        self.num_weights = self.offsets[self.L]
-        self.size = self.offsets[-1]
-
-    def views(self, buf: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(W, b)``: lists of padded (n_l, n_{l-1}) and (n_l,) views of ``buf``."""
-        o, L = self.offsets, self.L
-        W = [buf[o[i]:o[i + 1]].reshape(self.w_shapes[i]) for i in range(L)]
-        b = [buf[o[L + i]:o[L + i + 1]] for i in range(L)]
-        return W, b
-
-    def unflatten(self, buf: np.ndarray) -> dict[str, np.ndarray]:
-        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``."""
-        W, b = self.views(buf)
-        d = self.dims
-        out = {}
-        for i in range(self.L):
-            out[f"W{i + 1}"] = W[i][:d[i + 1], :d[i]]
-            out[f"b{i + 1}"] = b[i][:d[i + 1]].reshape(-1, 1)
-        return out
-
-    def flatten(self, params: dict[str, Any], dtype: np.dtype) -> np.ndarray:
-        buf = np.zeros(self.size, dtype=dtype)
-        self.fill(buf, params)
-        return buf
-
-    def fill(self, buf: np.ndarray, arrays: dict[str, Any]) -> None:
-        """Copy the entries of ``arrays`` (course layout, any subset of keys) into ``buf``."""
-        for key, view in self.unflatten(buf).items():
-            if key in arrays:
-                view[...] = np.asarray(arrays[key])
 
 
 class _Workspace:
@@ -370,40 +242,7 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
 
 
 # -- optimizers over the flat buffer ----------------------------------------------------------
-class _FlatOptimizer:
-    """An optimizer's update of every parameter at once, over the flat buffers.
-
-    The moments are kept exactly as the generic optimizer keeps them (``v``, ``s``), so
-    :meth:`export` and :meth:`load` are plain copies and a checkpoint resumes bit for bit.
-    Constant factors fold into the gradient instead: the backward pass writes
-    ``grad_scale · dP`` (it scales ``dZ_L``, and backpropagation is linear), which saves a
-    whole-buffer pass per moment. ``update`` may overwrite ``grad`` and ``tmp``.
-    """
-
-    #: names of the per-parameter state buffers (the generic optimizer's slots)
-    slot_names: tuple[str, ...] = ()
-
-    def __init__(self, size: int, dtype: np.dtype, opt: Any) -> None:
-        self.t = 0
-        self.slots = {name: np.zeros(size, dtype) for name in self.slot_names}
-
-    def export(self, slot: str) -> np.ndarray:
-        """The generic optimizer's value of ``slot``: a new array."""
-        return self.slots[slot].copy()
-
-    def load(self, slot: str, values: np.ndarray) -> None:
-        """Set ``slot`` from the generic optimizer's values (in place)."""
-        np.copyto(self.slots[slot], values)
-
-    def grad_scale(self, opt: Any) -> float:
-        """The factor the backward pass applies to the gradient it writes into ``grad``."""
-        return 1.0
-
-    def update(self, theta: np.ndarray, grad: np.ndarray, tmp: np.ndarray, opt: Any) -> None:
-        raise NotImplementedError
-
-
-class _FlatGD(_FlatOptimizer):
+class _FlatGD(FlatOptimizer):
     """``P -= lr · dP``, with ``grad = lr · dP``: a single pass."""
 
     def grad_scale(self, opt):
@@ -414,7 +253,7 @@ class _FlatGD(_FlatOptimizer):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatMomentum(_FlatOptimizer):
+class _FlatMomentum(FlatOptimizer):
     """``v = β v + (1 − β) dP``; ``P -= lr · v``, with ``grad = (1 − β) dP``."""
 
     slot_names = ("v",)
@@ -431,7 +270,7 @@ class _FlatMomentum(_FlatOptimizer):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatRMSProp(_FlatOptimizer):
+class _FlatRMSProp(FlatOptimizer):
     """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``, with ``grad = √(1 − β) dP``."""
 
     slot_names = ("s",)
@@ -450,7 +289,7 @@ class _FlatRMSProp(_FlatOptimizer):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatAdam(_FlatOptimizer):
+class _FlatAdam(FlatOptimizer):
     """Adam with bias correction, fused over the flat buffer, with ``grad = (1 − β1) dP``.
 
     ``v = β1 v + grad``, ``s = β2 s + (1 − β2)/(1 − β1)² · grad²``, and the generic
@@ -490,6 +329,9 @@ def _decay_add_square(s: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray
     np.add(s, tmp, out=s)
 
 
-_OPTIMIZER_KERNELS: dict[type, type[_FlatOptimizer]] = {
+NumpyEngine.optimizer_kernels = {
     GD: _FlatGD, Momentum: _FlatMomentum, RMSProp: _FlatRMSProp, Adam: _FlatAdam,
 }
+
+#: What :mod:`xpnet.engines` registers.
+ENGINE = NumpyEngine

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet import io
+from xpnet import files
 from xpnet import to_numpy as host
-from xpnet.io import ModelFileError, read_npz, write_npz_atomic
+from xpnet.files import ModelFileError, read_npz, write_npz_atomic
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def _crash_half_way(monkeypatch):
         fh.write(b"PK\x03\x04 half a zip file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(io.np, "savez", savez)
+    monkeypatch.setattr(files.np, "savez", savez)
 
 
 def test_a_crash_while_saving_leaves_the_previous_file(model, saved, rng, monkeypatch):
@@ -70,7 +70,7 @@ def test_ctrl_c_while_saving_leaves_the_previous_file(model, saved, monkeypatch)
         fh.write(b"PK")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(io.np, "savez", savez)
+    monkeypatch.setattr(files.np, "savez", savez)
     with pytest.raises(KeyboardInterrupt):
         model.save(saved)
     monkeypatch.undo()
@@ -115,7 +115,7 @@ class _Trap:
 
 
 def test_pickled_arrays_are_never_unpickled(saved):
-    arrays, meta = read_npz(saved)
+    arrays, meta = read_npz(saved, "xpnet-model")
     trap = np.array([_Trap()], dtype=object)
     with open(saved, "wb") as fh:
         np.savez(fh, **arrays, W1_trap=trap,
@@ -133,7 +133,7 @@ def test_a_pickle_file_is_refused(tmp_path, model):
 
 
 def _rewrite(path, arrays=None, **meta_changes):
-    old_arrays, meta = read_npz(path)
+    old_arrays, meta = read_npz(path, "xpnet-model")
     write_npz_atomic(path, old_arrays if arrays is None else arrays, {**meta, **meta_changes})
 
 
@@ -154,14 +154,14 @@ def test_metadata_that_does_not_fit_the_arrays(saved, changes, match):
 
 
 def test_metadata_without_the_network(saved):
-    arrays, meta = read_npz(saved)
+    arrays, meta = read_npz(saved, "xpnet-model")
     write_npz_atomic(saved, arrays, {k: v for k, v in meta.items() if k != "dtype"})
     with pytest.raises(ModelFileError, match="metadata lacks dtype"):
         xpnet.load(saved)
 
 
 def test_missing_and_non_finite_parameters(saved):
-    arrays, _ = read_npz(saved)
+    arrays, _ = read_npz(saved, "xpnet-model")
     _rewrite(saved, arrays={k: v for k, v in arrays.items() if k != "b2"})
     with pytest.raises(ModelFileError, match="lacks parameters b2"):
         xpnet.load(saved)
@@ -171,7 +171,7 @@ def test_missing_and_non_finite_parameters(saved):
 
 
 def test_damaged_metadata(saved):
-    arrays, _ = read_npz(saved)
+    arrays, _ = read_npz(saved, "xpnet-model")
     with open(saved, "wb") as fh:
         np.savez(fh, **arrays, __xpnet__=np.frombuffer(b"{not json", np.uint8))
     with pytest.raises(ModelFileError, match="metadata is damaged"):

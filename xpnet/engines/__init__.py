@@ -1,0 +1,146 @@
+"""Training-step engines: what one mini-batch step does to the parameters.
+
+:class:`~xpnet.engines.generic.GenericEngine` is the reference: forward, cost, backward and
+optimizer step written against the Array API, exactly the public :func:`xpnet.forward` /
+:func:`xpnet.backward` / ``Optimizer.step``. Backend-specific fast engines live beside it, one
+module each, and are tested against it; :func:`make_engine` chooses one.
+
+**Adding a fast engine** is one module plus one line in :data:`FAST_ENGINES`: the module
+defines a class that satisfies :class:`Engine` and has a ``backend_name`` and a classmethod
+``unsupported_reason(backend, arch, optimizer) -> str | None``, and exposes it as ``ENGINE``.
+The array-library-independent machinery (flat parameter and gradient buffers, optimizer
+moments, ``state_dict``/``snapshot``/``restore``) is :class:`xpnet.engines._flat.FlatEngine`,
+so such a module writes the kernels of :meth:`Engine.step` and nothing else. The tests that
+compare a fast engine with the generic one run over every registered engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, runtime_checkable
+
+from ..architecture import Architecture
+from ..backend import Backend
+from ..minibatches import batch_bounds, shuffled_indices
+from ..optimizers import Optimizer
+from ..rng import RandomState
+from ..validation import check_choice
+from .generic import GenericEngine
+
+#: Fast engines by name: the module that defines each (as ``ENGINE``), imported on first use.
+FAST_ENGINES: dict[str, str] = {
+    "numpy": "xpnet.engines.numpy",
+}
+
+#: ``"auto"`` picks a fast engine when one supports the run; the others force one engine.
+ENGINES = ("auto", "generic", *FAST_ENGINES)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """The engine contract: what :func:`xpnet.train` (and the benchmark) use, and all they use.
+
+    Construction: ``Engine(backend, params, arch, optimizer, *, lambd, keep_prob, rng)``. The
+    engine may copy ``params`` (the caller's arrays are never modified) and takes the optimizer
+    state from ``optimizer.state_dict()``.
+
+    - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
+      :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
+    - ``load_data(X, Y)``: the training set, once, ``X`` (n_x, m) and ``Y`` (n_y, m) already on
+      the device. The engine holds the only copy that training keeps (in whatever layout is fast
+      for it); ``train`` drops its own references afterwards.
+    - ``step(order, a, b)``: one update on examples ``order[a:b]`` (all of them when ``order``
+      is None; ``order`` is a device array of indices). Returns the batch's cost times its size
+      as a scalar that ``float()`` reads: a 0-d array of the backend, so that nothing waits for
+      the device within an epoch (an engine whose arrays live on the host, such as NumPy's, may
+      return a Python float). Every step reads the learning rate and the optimizer's
+      hyperparameters (betas, epsilon) from ``optimizer`` afresh, because schedules and users
+      change them between steps.
+    - ``params``: ``{"W1", "b1", ..., "WL", "bL"}`` in the course layout, as they are after the
+      latest step; arrays that later steps will not change in place (or views the engine
+      documents as live).
+    - ``state_dict()`` / ``load_state_dict(state)``: the optimizer state in the generic format of
+      :meth:`xpnet.optimizers.Optimizer.state_dict`, ``{"t": int, slot: {"W1": array, ...}}`` with
+      the optimizer's slots (``"v"``, ``"s"``) and arrays of the backend. Checkpoints write it and
+      ``resume=`` loads it (after the engine is built), so the run continues bit for bit.
+      ``train`` hands ``state_dict()`` back to ``optimizer`` however training ends.
+    - ``snapshot()`` / ``restore(snapshot)``: ``snapshot()`` returns an opaque object holding the
+      parameters and optimizer state as they are now, which later ``step`` calls must not change
+      (an engine that updates buffers in place copies them); ``restore`` puts that state back so
+      that ``params`` returns it and the next ``step`` continues from it. ``train`` takes a
+      snapshot after every completed epoch, keeps the last two, and restores one of them when
+      the run diverges or is interrupted (so a snapshot must stay valid while later ones are
+      taken, and may be restored after further steps).
+    """
+
+    name: str
+    backend: Backend
+    optimizer: Optimizer
+
+    def load_data(self, X: Any, Y: Any) -> None: ...
+
+    def step(self, order: Any, a: int, b: int) -> Any: ...
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, snapshot: Any) -> None: ...
+
+
+def fast_engine(name: str) -> Any:
+    """The class of the registered fast engine ``name`` (its module is imported now)."""
+    return importlib.import_module(FAST_ENGINES[name]).ENGINE
+
+
+def fast_engine_for(backend: Backend) -> Any:
+    """The registered fast engine class for ``backend``, or ``None`` when it has none."""
+    for name in FAST_ENGINES:
+        cls = fast_engine(name)
+        if cls.backend_name == backend.name:
+            return cls
+    return None
+
+
+def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Architecture,
+                optimizer: Optimizer, *, lambd: float, keep_prob: float,
+                rng: RandomState) -> Engine:
+    """The engine called ``engine``.
+
+    ``"auto"`` picks the fast engine registered for ``backend`` when its
+    ``unsupported_reason`` says it can run this network and optimizer, else the generic
+    reference; a fast engine's name forces it and raises a ``ValueError`` saying why when it
+    cannot run; ``"generic"`` forces the reference.
+    """
+    engine = check_choice("engine", engine, ("auto", "generic", *FAST_ENGINES))
+    kwargs: dict[str, Any] = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
+    if engine == "auto":
+        cls = fast_engine_for(backend)
+        if cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None:
+            return cls(backend, params, arch, optimizer, **kwargs)
+    elif engine != "generic":  # forced: the engine raises a ValueError saying why it cannot run
+        return fast_engine(engine)(backend, params, arch, optimizer, **kwargs)
+    return GenericEngine(backend, params, arch, optimizer, **kwargs)
+
+
+def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int) -> Any:
+    """One pass over the ``m`` training examples in batches of ``batch``: a fresh shuffle from
+    ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch.
+
+    Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
+    """
+    order = shuffled_indices(engine.backend, rng, m) if batch < m else None
+    total = None
+    for a, b in batch_bounds(m, batch):
+        c = engine.step(order, a, b)
+        total = c if total is None else total + c
+    return total
+
+
+__all__ = ["ENGINES", "FAST_ENGINES", "Engine", "GenericEngine", "fast_engine",
+           "fast_engine_for", "make_engine", "run_epoch"]
