@@ -131,7 +131,7 @@ def _optimizer_arrays(arrays: dict[str, np.ndarray], params: dict[str, np.ndarra
 
 
 def _rng_state(meta: dict, source: str) -> dict[str, Any]:
-    state = meta.get("rng_state")
+    state: Any = meta.get("rng_state")
     try:
         RandomState().set_state(state)
     except (TypeError, ValueError, KeyError) as exc:

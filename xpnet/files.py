@@ -45,7 +45,8 @@ def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray], met
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
+            savez: Any = np.savez  # its stubs take **kwds for arrays as allow_pickle's type
+            savez(fh, **payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

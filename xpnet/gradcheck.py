@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .architecture import check_activations, num_layers_of
+from .architecture import Architecture
 from .backend import get_backend
 from .losses import cost_array
 from .network import _backward, _forward
@@ -30,8 +30,8 @@ def gradient_check(
     checked (its masks are random). With ``return_details=True`` also returns the two
     gradient vectors.
     """
-    L = num_layers_of(params)
-    acts = check_activations(activations, L)
+    arch = Architecture.from_params(params, activations)
+    acts = arch.acts
     epsilon = check_positive("epsilon", epsilon)
     lambd = check_nonnegative("lambd", lambd)
     be = get_backend(None, params["W1"])
@@ -40,9 +40,8 @@ def gradient_check(
     params = {k: be.asarray(v, dtype=f64) for k, v in params.items()}
     X = be.asarray(X, dtype=f64)
     Y = be.asarray(Y, dtype=f64)
-    out = acts[-1].name
-    keys = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
-    shapes = [tuple(params[k].shape) for k in keys]
+    out = arch.output
+    keys, shapes = arch.param_keys, list(arch.param_shapes.values())
 
     def cost_of(p: dict[str, Any]) -> float:
         AL, caches = _forward(xp, X, p, acts)

@@ -58,6 +58,12 @@ class Model:
             self.backend = get_backend(None, self.params["W1"])
 
     @property
+    def _backend(self) -> Backend:
+        """``backend``, which ``__post_init__`` always sets."""
+        assert self.backend is not None
+        return self.backend
+
+    @property
     def architecture(self) -> Architecture:
         """The network: layer sizes and activations (and from them the parameter names)."""
         return Architecture(tuple(self.layer_dims), tuple(self.activations))
@@ -72,7 +78,7 @@ class Model:
 
     # -- inference --------------------------------------------------------------------------
     def _outputs(self, X: Any) -> tuple[Any, bool]:
-        be = self.backend
+        be = self._backend
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
@@ -92,7 +98,7 @@ class Model:
         """Predictions (1, m): 0/1 labels for sigmoid (threshold 0.5), class indices for softmax,
         the outputs themselves (n_L, m) for a linear output."""
         AL, to_host = self._outputs(X)
-        xp = self.backend.xp
+        xp = self._backend.xp
         if self.output_activation == "sigmoid":
             out = xp.astype(AL > 0.5, xp.int64)
         elif self.output_activation == "softmax":
@@ -109,7 +115,7 @@ class Model:
                 "evaluate() reports classification accuracy; for a linear (regression) output "
                 "use xpnet.compute_cost(model.predict(X), Y, activation='linear')"
             )
-        be = self.backend
+        be = self._backend
         xp = be.xp
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
@@ -120,8 +126,8 @@ class Model:
 
     def _labels(self, Y: Any, m: int) -> Any:
         """``Y`` checked against the output and turned into labels (1, m) on the backend."""
-        xp, n_out = self.backend.xp, self.layer_dims[-1]
-        Yd = as_data(self.backend, "Y", Y)
+        xp, n_out = self._backend.xp, self.layer_dims[-1]
+        Yd = as_data(self._backend, "Y", Y)
         if xp.isdtype(Yd.dtype, "bool"):
             Yd = xp.astype(Yd, xp.int64)
         if Yd.ndim == 1:

@@ -93,6 +93,7 @@ def _forward(xp: Any, X: Any, params: dict[str, Any], acts: Sequence[Activation]
         D = None
         A_out = G
         if dropout and l < L:
+            assert rng is not None and backend is not None  # checked above
             D = rng.dropout_mask(backend, tuple(G.shape), keep_prob, G.dtype)
             A_out = G * D / keep_prob
         caches.append(LayerCache(A_prev=A, W=W, Z=Z, A=G, D=D))

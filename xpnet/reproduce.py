@@ -253,7 +253,7 @@ def _run(exp: Experiment, variant: Variant, data: datasets.Dataset, *, backend: 
     t0 = time.perf_counter()
     dims, scale = settings["layer_dims"], variant.scale or 0.01
     if course_init or variant.scale is not None:
-        draws = CourseDraws(exp.course_seed) if course_init else seed
+        draws = CourseDraws(exp.course_seed) if exp.course_seed is not None and course_init else seed
         settings["params"] = initialize_parameters(dims, settings.pop("init"), seed=draws,
                                                    scale=scale, dtype=dtype, backend=backend)
     model = train(data.train_x, data.train_y, seed=seed, dtype=dtype, backend=backend,
@@ -270,6 +270,7 @@ def _draw(result: Reproduction, data: datasets.Dataset, path: Path) -> None:
 
     exp = result.experiment
     boundary = exp.picture == "boundary"
+    assert data.train_x is not None and data.train_y is not None  # every experiment trains
     fig = plots._figure((4.2 * len(result.runs) if boundary else 10, 8 if boundary else 9))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1 if boundary else 1.4])
     plots.plot_costs({r.label: r.costs for r in result.runs}, ax=top.add_subplot(),
@@ -281,6 +282,8 @@ def _draw(result: Reproduction, data: datasets.Dataset, path: Path) -> None:
             plots.plot_decision_boundary(r.model, data.train_x, data.train_y, ax=ax,
                                          title=f"{r.label}: train {_pct(r.train_accuracy)}")
     else:
+        assert data.test_x is not None and data.test_y is not None
+        assert isinstance(exp.picture, tuple)  # an image shape, where not "boundary"
         last = result.runs[-1]
         plots.plot_mislabelled(data.test_x, data.test_y, last.model.predict(data.test_x),
                                image_shape=exp.picture, classes=data.classes, fig=bottom,

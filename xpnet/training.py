@@ -256,7 +256,7 @@ class _Loop:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
         total = run_epoch(self.eng, self.rng, self.m, self.batch)
-        finite = _all_finite(self.model.backend.xp, self.eng.params.values())
+        finite = _all_finite(self.eng.backend.xp, self.eng.params.values())
         cost = float(total) / self.m  # the one host synchronisation of the epoch
         return cost, bool(finite)
 
@@ -314,7 +314,7 @@ class _Loop:
 
 def _continue_from(saved: Checkpoint, eng: Any, rng: RandomState, model: Model) -> None:
     """Put the optimizer state, random state and cost history of ``saved`` back."""
-    eng.load_state_dict(saved.optimizer_state_on(model.backend))
+    eng.load_state_dict(saved.optimizer_state_on(eng.backend))
     rng.set_state(saved.rng_state)
     model.costs = list(saved.costs)
     model.config["resumed_from"] = {"path": saved.path, "epoch": saved.epoch}

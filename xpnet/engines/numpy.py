@@ -37,7 +37,7 @@ holds the NumPy kernels.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -146,9 +146,11 @@ class _Workspace:
         self.X = np.empty((mb, dims[0]), dtype)
         self.Z = [np.empty((mb, n), dtype) for n in hidden]
         self.A = [np.empty((mb, n), dtype) for n in hidden]  # g(Z) before dropout
-        self.A_in = [np.empty((mb, n), dtype) if dropout else None for n in hidden]
-        # this step's dropout masks; the padding columns stay 0 (0 · NaN would be NaN)
-        self.D = [np.zeros((mb, n), dtype) if dropout else None for n in hidden]
+        # the next layer's input: g(Z) after dropout (without dropout, g(Z) itself, set by the
+        # forward pass); and this step's dropout masks, whose padding columns stay 0
+        # (0 · NaN would be NaN)
+        self.A_in: list[Any] = [np.empty((mb, n), dtype) if dropout else None for n in hidden]
+        self.D: list[Any] = [np.zeros((mb, n), dtype) if dropout else None for n in hidden]
         self.mask = [np.empty((mb, n), bool) for n in hidden]
         self.dA = [np.empty((mb, n), dtype) for n in hidden]
         self.Y = np.empty((mb, dims[-1]), dtype)  # gathered rows; the output reads Y.T
@@ -166,7 +168,7 @@ def _hidden_forward(act: Activation, Z: np.ndarray, A: np.ndarray, mask: np.ndar
         return np.multiply(Z, mask, out=A)
     if name == "leaky_relu":
         np.greater(Z, 0.0, out=mask)
-        np.multiply(Z, act.alpha, out=A)
+        np.multiply(Z, cast(LeakyReLU, act).alpha, out=A)
         np.copyto(A, Z, where=mask)
         return A
     if name == "tanh":
@@ -183,7 +185,7 @@ def _hidden_backward(act: Activation, dA: np.ndarray, Z: np.ndarray, A: np.ndarr
     if name == "relu":  # mask holds Z > 0 from the forward pass, as for leaky ReLU
         np.multiply(dA, mask, out=dA)
     elif name == "leaky_relu":
-        np.multiply(dA, act.alpha, out=dA, where=~mask)
+        np.multiply(dA, cast(LeakyReLU, act).alpha, out=dA, where=~mask)
     elif name == "tanh":
         np.multiply(dA, 1.0 - A * A, out=dA)
     elif name == "sigmoid":
