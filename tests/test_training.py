@@ -190,3 +190,23 @@ def test_config_records_where_the_starting_weights_came_from():
     assert first.config["init"] == "xavier"
     second = xpnet.train(X, Y, [5, 3, 1], num_epochs=1, params=first.params)
     assert second.config["init"] == "params="
+
+
+def test_training_data_is_held_once():
+    """The engine keeps the only copy of the training data: the course's examples-major
+    ``x.reshape(m, -1).T`` is trained on in place (no copy of X at all), and a C-ordered X
+    is copied once, by the engine, into the layout it needs."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    examples = rng.standard_normal((3000, 1000)).astype(np.float32)  # 12 MB
+    Y = (examples[:, :1].T > 0).astype(np.float32)
+    size = examples.nbytes
+    # a first run imports and caches what training needs, which tracemalloc would count
+    xpnet.train(examples.T[:, :10], Y[:, :10], [1000, 4, 1], num_epochs=1, engine="numpy")
+    for X, copies in ((examples.T, 0), (np.ascontiguousarray(examples.T), 1)):
+        tracemalloc.start()
+        xpnet.train(X, Y, [1000, 4, 1], num_epochs=1, mini_batch_size=256, engine="numpy")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert copies * size <= peak < (copies + 0.5) * size, (copies, peak / size)
