@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.cli import DELEGATED, main, read_image
+from xpnet.cli import DELEGATED, main
+from xpnet.datasets.files import read_image
 
 PIL_Image = pytest.importorskip("PIL.Image")
 

@@ -8,17 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
 import json
-import math
 import os
-import re
 import sys
 import time
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,16 +22,21 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .backend import BACKENDS, DTYPES
+from .datasets.files import (
+    IMAGE_SUFFIXES,
+    SHIPPED,
+    DataArgumentError,
+    TrainingData,
+    image_shape,
+    load_training_data,
+    read_image,
+)
 from .initializers import INITS
 from .io import load
 from .model import Model
 from .optimizers import OPTIMIZERS
 from .training import DEFAULT_LEARNING_RATE, train
 
-#: Data sets shipped with xpnet (loaded by :func:`xpnet.datasets.load_dataset`).
-SHIPPED = ("cat", "mnist", "mnist-3v7", "football", "moons", "circles")
-#: File name endings read as images.
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 #: Exit status of every failure the user can fix.
 EXIT_ERROR = 2
 #: Subcommands whose options and work live in another module: name -> (module, help).
@@ -44,8 +44,6 @@ DELEGATED = {
     "reproduce": ("xpnet.reproduce", "train the course's networks and compare with its numbers"),
     "bench": ("xpnet.benchmarks", "time training on each backend"),
 }
-#: The smallest side of a square picture guessed from a model's input size.
-MIN_SIDE = 8
 HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.output_only)
 
 DATA_HELP = f"""\
@@ -90,254 +88,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-# -- the training data --------------------------------------------------------------------------
-@dataclass
-class TrainingData:
-    """Examples in the course layout: ``train_x`` (n_x, m), ``train_y`` (1, m) class indices.
-
-    ``classes[k]`` names class ``k``; ``image`` is (height, width, channels) when the features
-    are the pixels of images, ``None`` otherwise.
-    """
-
-    train_x: np.ndarray
-    train_y: np.ndarray
-    test_x: np.ndarray | None
-    test_y: np.ndarray | None
-    classes: list[str]
-    image: tuple[int, int, int] | None = None
-
-
-def load_training_data(source: str, *, label_column: str | None = None,
-                       label_pattern: str | None = None, image_size: int = 64,
-                       test_fraction: float = 0.2, seed: int = 0) -> TrainingData:
-    """Read DATA (see :data:`DATA_HELP`) and hold out ``test_fraction`` when it has no test set."""
-    path = Path(source)
-    if source in SHIPPED:
-        data = _shipped(source)
-    elif path.is_dir():
-        data = _image_folder(path, label_pattern, image_size)
-    elif path.suffix.lower() == ".npz":
-        data = _npz(_existing(path))
-    elif path.suffix.lower() == ".csv":
-        data = _csv(_existing(path), label_column)
-    else:
-        raise CLIError(
-            f"DATA {source!r} is neither a shipped data set ({', '.join(SHIPPED)}) nor a .npz "
-            f"file, a .csv file or a folder of images"
-        )
-    if data.test_x is None and test_fraction > 0:
-        data = _hold_out(data, test_fraction, seed)
-    return data
-
-
-def _existing(path: Path) -> Path:
-    if not path.is_file():
-        raise CLIError(f"no such file: {path}")
-    return path
-
-
-def _shipped(name: str) -> TrainingData:
-    try:
-        from .datasets import load_dataset
-    except ImportError as exc:
-        raise CLIError(
-            f"the shipped data sets need the module xpnet.datasets, which this installation "
-            f"lacks ({exc})"
-        ) from None
-    ds = load_dataset(name, dtype="float64")
-    train_y = _as_indices(np.asarray(ds.train_y))
-    test_y = None if ds.test_y is None else _as_indices(np.asarray(ds.test_y))
-    n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
-    names = list(ds.classes) if ds.classes is not None else []
-    if len(names) != n_classes:
-        names = list(range(n_classes))
-    classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
-    n_x = np.asarray(ds.train_x).shape[0]
-    image = image_shape(n_x) if name in ("cat", "mnist", "mnist-3v7") else None
-    return TrainingData(np.asarray(ds.train_x), train_y,
-                        None if ds.test_x is None else np.asarray(ds.test_x), test_y,
-                        classes, image)
-
-
-def _as_indices(Y: np.ndarray) -> np.ndarray:
-    """Class indices (1, m) from one-hot (C, m) or index (1, m) / (m,) labels."""
-    if Y.ndim == 2 and Y.shape[0] > 1:
-        return np.argmax(Y, axis=0).reshape(1, -1)
-    return Y.reshape(1, -1).astype(np.int64)
-
-
-def _encode(y: np.ndarray, y_test: np.ndarray | None, source: str
-            ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """Labels of any kind -> class indices (1, m), numbered in sorted order, and the names."""
-    classes, codes = np.unique(y, return_inverse=True)
-    test_codes = None
-    if y_test is not None:
-        unknown = np.setdiff1d(y_test, classes)
-        if unknown.size:
-            raise CLIError(f"{source}: the test labels {unknown[:5].tolist()} never occur in "
-                           "the training labels")
-        test_codes = np.searchsorted(classes, y_test).reshape(1, -1)
-    return codes.reshape(1, -1), test_codes, [str(c) for c in classes.tolist()]
-
-
-def _examples_as_columns(X: np.ndarray, name: str, source: str) -> np.ndarray:
-    """Rows = examples (m, ...) -> columns = examples (n_x, m), as float64."""
-    if X.ndim < 2:
-        raise CLIError(f"{source}: {name} must have one row per example (examples, features), "
-                       f"got shape {X.shape}")
-    if X.dtype.kind not in "biuf":
-        raise CLIError(f"{source}: {name} must be numeric, got dtype {X.dtype}")
-    return X.reshape(X.shape[0], -1).T.astype(np.float64)
-
-
-def _labels_vector(y: np.ndarray, name: str, m: int, source: str) -> np.ndarray:
-    if y.ndim > 1 and max(y.shape) != y.size:
-        raise CLIError(f"{source}: {name} must be one label per example (examples,), "
-                       f"got shape {y.shape}")
-    y = y.reshape(-1)
-    if y.shape[0] != m:
-        raise CLIError(f"{source}: {name} has {y.shape[0]} labels for {m} examples")
-    return y
-
-
-def _npz(path: Path) -> TrainingData:
-    if not zipfile.is_zipfile(path):
-        raise CLIError(f"{path} is not a .npz archive (write one with numpy.savez)")
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
-    if "X" not in arrays or "y" not in arrays:
-        raise CLIError(f"{path} must hold arrays 'X' (examples, features) and 'y' (examples,); "
-                       f"it holds {', '.join(arrays) or 'nothing'}")
-    X = _examples_as_columns(arrays["X"], "X", str(path))
-    y = _labels_vector(arrays["y"], "y", X.shape[1], str(path))
-    X_test = y_test = None
-    if ("X_test" in arrays) != ("y_test" in arrays):
-        raise CLIError(f"{path} must hold both X_test and y_test, or neither")
-    if "X_test" in arrays:
-        X_test = _examples_as_columns(arrays["X_test"], "X_test", str(path))
-        y_test = _labels_vector(arrays["y_test"], "y_test", X_test.shape[1], str(path))
-    codes, test_codes, classes = _encode(y, y_test, str(path))
-    return TrainingData(X, codes, X_test, test_codes, classes)
-
-
-def _csv(path: Path, label_column: str | None) -> TrainingData:
-    with open(path, newline="", encoding="utf-8") as fh:
-        lines = [(n, row) for n, row in enumerate(csv.reader(fh), start=1) if row]
-    if not lines:
-        raise CLIError(f"{path} is empty")
-    first = lines[0][1]
-    width = len(first)
-    if width < 2:
-        raise CLIError(f"{path} needs at least two columns (features and a label), "
-                       f"found {width} on its first line")
-    col = _label_index(label_column, first, width, path)
-    by_name = label_column is not None and not _parses(label_column, int)
-    if by_name or not all(_parses(c, float) for i, c in enumerate(first) if i != col):
-        lines = lines[1:]  # a header
-    if not lines:
-        raise CLIError(f"{path} has a header but no examples")
-    for n, row in lines:
-        if len(row) != width:
-            raise CLIError(f"{path}, line {n}: {len(row)} fields, expected {width}")
-    cells = np.array([row for _, row in lines], dtype=str)
-    labels = np.char.strip(cells[:, col])
-    features = np.delete(cells, col, axis=1)
-    try:
-        X = features.astype(np.float64)
-    except ValueError:
-        r, c = next((r, c) for r, row in enumerate(features) for c, v in enumerate(row)
-                    if not _parses(v, float))
-        raise CLIError(f"{path}, line {lines[r][0]}: {str(features[r, c])!r} (column "
-                       f"{c + 1 if c < col else c + 2}) is not a number") from None
-    y = labels.astype(np.int64) if all(_parses(v, int) for v in labels) else labels
-    codes, _, classes = _encode(y, None, str(path))
-    return TrainingData(X.T.copy(), codes, None, None, classes)
-
-
-def _label_index(label_column: str | None, first_row: list[str], width: int, path: Path) -> int:
-    """The label column as an index: a number (negative counts from the end) or a header name."""
-    if label_column is None:
-        return width - 1
-    if _parses(label_column, int):
-        index = int(label_column)
-        if not -width <= index < width:
-            raise CLIError(f"--label-column {index} is outside the {width} columns of {path}")
-        return index % width
-    names = [c.strip() for c in first_row]
-    if label_column not in names:
-        raise CLIError(f"--label-column {label_column!r} is not in the header of {path} "
-                       f"({', '.join(names)})")
-    return names.index(label_column)
-
-
-def _parses(text: str, kind: type[int] | type[float]) -> bool:
-    """Whether ``kind(text)`` succeeds: ``int`` for class numbers, ``float`` for features."""
-    try:
-        kind(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _image_folder(folder: Path, label_pattern: str | None, size: int) -> TrainingData:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise CLIError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-    try:
-        regex = re.compile(label_pattern or r"^[A-Za-z]+")
-    except re.error as exc:
-        raise CLIError(f"--label-pattern {label_pattern!r} is not a regular expression ({exc})"
-                       ) from None
-    labels = []
-    for p in files:
-        match = regex.search(p.name)
-        if match is None:
-            raise CLIError(f"{p.name} does not match --label-pattern {regex.pattern!r}, so it "
-                           "has no label; rename it or give another --label-pattern")
-        labels.append(match.group(1) if regex.groups else match.group(0))
-    shape = (size, size, 3)
-    X = np.stack([read_image(p, shape) for p in files], axis=1)
-    codes, _, classes = _encode(np.array(labels), None, str(folder))
-    return TrainingData(X, codes, None, None, classes, shape)
-
-
-def _hold_out(data: TrainingData, fraction: float, seed: int) -> TrainingData:
-    """Move a random ``fraction`` of the examples (at least one) to the test set."""
-    m = data.train_x.shape[1]
-    n_test = max(1, round(m * fraction))
-    if n_test >= m:
-        raise CLIError(f"--test-fraction {fraction} leaves no training examples out of {m}")
-    order = np.random.default_rng(seed).permutation(m)
-    test, keep = np.sort(order[:n_test]), np.sort(order[n_test:])
-    return TrainingData(data.train_x[:, keep], data.train_y[:, keep], data.train_x[:, test],
-                        data.train_y[:, test], data.classes, data.image)
-
-
-# -- images -------------------------------------------------------------------------------------
-def image_shape(n_x: int) -> tuple[int, int, int] | None:
-    """(h, w, channels) of square images with ``n_x`` pixel values: s·s·3 (RGB) or s·s (grey),
-    for sides of at least :data:`MIN_SIDE`; ``None`` for other sizes."""
-    for channels in (3, 1):
-        side = math.isqrt(n_x // channels)
-        if n_x % channels == 0 and side * side * channels == n_x and side >= MIN_SIDE:
-            return side, side, channels
-    return None
-
-
-def read_image(path: Path, shape: tuple[int, int, int], invert: bool = False) -> np.ndarray:
-    """The image at ``path`` resized to ``shape`` (h, w, channels), flattened like the course
-    (``image.reshape(-1)``) and scaled to [0, 1] (``invert``: 1 − value, light-on-dark)."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise CLIError('reading images needs Pillow: pip install "xpnet[cli]"') from None
-    h, w, channels = shape
-    with Image.open(path) as img:
-        pixels = np.asarray(img.convert("RGB" if channels == 3 else "L").resize((w, h)),
-                            dtype=np.float64) / 255.0
-    return (1.0 - pixels if invert else pixels).reshape(-1)
 
 
 # -- progress -----------------------------------------------------------------------------------
@@ -388,10 +138,21 @@ def plot_costs(costs: Sequence[float], path: str, title: str) -> None:
 
 
 # -- commands -----------------------------------------------------------------------------------
+#: The option of ``xpnet train`` that gives each argument of :func:`load_training_data`.
+TRAIN_OPTIONS = {"source": "DATA", "label_column": "--label-column",
+                 "label_pattern": "--label-pattern", "image_size": "--image-size",
+                 "test_fraction": "--test-fraction"}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    data = load_training_data(args.data, label_column=args.label_column,
-                              label_pattern=args.label_pattern, image_size=args.image_size,
-                              test_fraction=args.test_fraction, seed=args.seed)
+    try:
+        data = load_training_data(args.data, label_column=args.label_column,
+                                  label_pattern=args.label_pattern, image_size=args.image_size,
+                                  test_fraction=args.test_fraction, seed=args.seed)
+    except DataArgumentError as exc:  # name the option, not the Python argument
+        if exc.argument not in TRAIN_OPTIONS:
+            raise
+        raise CLIError(exc.message_for(TRAIN_OPTIONS[exc.argument])) from exc
     layers = _check_layers(args.layers, data, args.data)
     activations = [args.activation] * (len(layers) - 2) + [
         "sigmoid" if layers[-1] == 1 else "softmax"]

@@ -5,7 +5,13 @@
   :func:`load_mnist`, :func:`load_football`, :func:`make_moons`, :func:`make_circles`,
   :func:`load_signs`, each returning a :class:`Dataset`.
 
-Every public name of the module is importable from ``xpnet.datasets`` itself.
+- :mod:`xpnet.datasets.files`: your own data from ``.npz`` and ``.csv`` files and folders of
+  pictures, and single pictures: :func:`load_training_data` (any of them, or a shipped set by
+  name, with a test set held out), :func:`read_npz_data`, :func:`read_csv_data`,
+  :func:`read_image_folder`, :func:`read_image` and :func:`hold_out`, returning
+  :class:`TrainingData`.
+
+Every public name of the two modules is importable from ``xpnet.datasets`` itself.
 """
 
 from .course import (
@@ -27,8 +33,23 @@ from .course import (
     sha256_of,
     verify_file,
 )
+from .files import (
+    IMAGE_SUFFIXES,
+    MIN_SIDE,
+    SHIPPED,
+    DataArgumentError,
+    TrainingData,
+    hold_out,
+    image_shape,
+    load_training_data,
+    read_csv_data,
+    read_image,
+    read_image_folder,
+    read_npz_data,
+)
 
 __all__ = [
+    # course
     "DATASETS",
     "DATA_DIR",
     "MNIST_FILES",
@@ -46,4 +67,17 @@ __all__ = [
     "make_moons",
     "sha256_of",
     "verify_file",
+    # files
+    "IMAGE_SUFFIXES",
+    "MIN_SIDE",
+    "SHIPPED",
+    "DataArgumentError",
+    "TrainingData",
+    "hold_out",
+    "image_shape",
+    "load_training_data",
+    "read_csv_data",
+    "read_image",
+    "read_image_folder",
+    "read_npz_data",
 ]
