@@ -238,9 +238,10 @@ def test_image_folder_errors_name_the_argument(shots, tmp_path):
     with pytest.raises(DataArgumentError) as err:
         read_image_folder(shots, label_pattern="_ant")
     assert str(err.value) == ("img_1_bee.JPG does not match label_pattern='_ant', so it has no "
-                              "label; rename it or change the pattern")
-    assert err.value.message_for("--label-pattern").startswith(
-        "img_1_bee.JPG does not match --label-pattern '_ant'")
+                              "label; rename it or give another label_pattern")
+    assert err.value.message_for("--label-pattern") == (
+        "img_1_bee.JPG does not match --label-pattern '_ant', so it has no label; rename it or "
+        "give another --label-pattern")
     with pytest.raises(ValueError, match=r"label_pattern='\(' is not a regular expression"):
         read_image_folder(shots, label_pattern="(")
     with pytest.raises(ValueError, match="image_size=0 is not a positive whole number"):
@@ -379,6 +380,10 @@ def test_data_argument_error_names_the_option_of_a_front_end_and_pickles():
     assert err.message_for("--label-column") == "--label-column 'z' is not in the header of d.csv"
     again = pickle.loads(pickle.dumps(err))
     assert (str(again), again.argument, again.value) == (str(err), "label_column", "z")
+    advised = DataArgumentError("size", 3, " is odd", subject="x: ", advice="give an even")
+    assert str(advised) == "x: size=3 is odd; give an even size"
+    assert advised.message_for("--size") == "x: --size 3 is odd; give an even --size"
+    assert str(pickle.loads(pickle.dumps(advised))) == str(advised)
 
 
 def test_public_names():

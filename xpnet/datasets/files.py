@@ -91,21 +91,28 @@ class DataArgumentError(ValueError):
     that a front end can name its own option instead: ``exc.message_for("--label-column")``
     gives ``--label-column 'z' is not in ...`` where ``str(exc)`` is
     ``label_column='z' is not in ...``.
+
+    The message is ``subject``, the argument and its value, ``problem``, then (when given)
+    ``"; "``, ``advice`` and the argument's name again: ``rename it or give another
+    label_pattern``.
     """
 
-    def __init__(self, argument: str, value: object, problem: str, subject: str = "") -> None:
-        self.argument, self.value, self.problem, self.subject = argument, value, problem, subject
-        super().__init__(self._text(f"{argument}="))
+    def __init__(self, argument: str, value: object, problem: str, subject: str = "",
+                 advice: str = "") -> None:
+        self.argument, self.value, self.problem = argument, value, problem
+        self.subject, self.advice = subject, advice
+        super().__init__(self._text(f"{argument}={value!r}", argument))
 
     def message_for(self, option: str) -> str:
         """The message with the argument called ``option`` (``"--label-column"``)."""
-        return self._text(f"{option} ")
+        return self._text(f"{option} {self.value!r}", option)
 
-    def _text(self, named: str) -> str:
-        return f"{self.subject}{named}{self.value!r}{self.problem}"
+    def _text(self, named_value: str, name: str) -> str:
+        text = f"{self.subject}{named_value}{self.problem}"
+        return f"{text}; {self.advice} {name}" if self.advice else text
 
-    def __reduce__(self) -> tuple[type[DataArgumentError], tuple[str, object, str, str]]:
-        return type(self), (self.argument, self.value, self.problem, self.subject)
+    def __reduce__(self) -> tuple[type[DataArgumentError], tuple[str, object, str, str, str]]:
+        return type(self), (self.argument, self.value, self.problem, self.subject, self.advice)
 
 
 # -- any source -----------------------------------------------------------------------------------
@@ -388,9 +395,9 @@ def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None 
     for p in files:
         match = regex.search(p.name)
         if match is None:
-            raise DataArgumentError("label_pattern", regex.pattern,
-                                    ", so it has no label; rename it or change the pattern",
-                                    subject=f"{p.name} does not match ")
+            raise DataArgumentError("label_pattern", regex.pattern, ", so it has no label",
+                                    subject=f"{p.name} does not match ",
+                                    advice="rename it or give another")
         labels.append(match.group(1) if regex.groups else match.group(0))
     shape = (int(image_size), int(image_size), 3)
     X = np.stack([read_image(p, shape) for p in files], axis=1)
