@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pickle
 import sys
 from pathlib import Path
@@ -392,3 +393,15 @@ def test_public_names():
     assert ".png" in IMAGE_SUFFIXES and ".jpg" in IMAGE_SUFFIXES
     for name in files.__all__:
         assert getattr(datasets, name) is getattr(files, name)
+
+
+@pytest.mark.parametrize("module", [files, datasets.course])
+def test_dataset_modules_never_import_their_package_or_xpnet(module):
+    """``xpnet.datasets`` imports both modules, so neither imports it back (a cycle), nor
+    ``xpnet/__init__`` (``from .. import x``), not even inside a function."""
+    for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            target = "." * node.level + (node.module or "")
+            assert target not in (".", "..", "xpnet", "xpnet.datasets"), node.lineno
+        elif isinstance(node, ast.Import):
+            assert not {a.name for a in node.names} & {"xpnet", "xpnet.datasets"}, node.lineno
