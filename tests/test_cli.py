@@ -19,7 +19,6 @@ import pytest
 
 import xpnet
 from xpnet.cli import COMMANDS, build_parser, main
-from xpnet.datasets.files import read_image
 
 PIL_Image = pytest.importorskip("PIL.Image")
 
@@ -192,15 +191,6 @@ def test_label_pattern_picks_the_label_from_the_file_name(capsys, tmp_path):
                        "--test-fraction", "0", "--out", str(out_path))
     assert code == 0, err
     assert xpnet.load(out_path).config["classes"] == ["ant", "bee"]
-
-
-def test_read_image_flattens_like_the_course(tmp_path):
-    pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10  # (h, w, rgb)
-    PIL_Image.fromarray(pixels).save(tmp_path / "tiny.png")
-    got = read_image(tmp_path / "tiny.png", (2, 3, 3))
-    np.testing.assert_allclose(got, pixels.reshape(-1) / 255.0)
-    grey = read_image(tmp_path / "tiny.png", (2, 3, 1), invert=True)
-    assert grey.shape == (6,) and np.all((grey >= 0) & (grey <= 1))
 
 
 def test_predict_with_a_grey_28x28_model_inferred_from_its_input_size(capsys, tmp_path):
