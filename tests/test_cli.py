@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+import tomllib
 import types
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.cli import DELEGATED, main, read_image
+from xpnet.cli import COMMANDS, build_parser, main
 
 PIL_Image = pytest.importorskip("PIL.Image")
 
@@ -190,15 +193,6 @@ def test_label_pattern_picks_the_label_from_the_file_name(capsys, tmp_path):
     assert xpnet.load(out_path).config["classes"] == ["ant", "bee"]
 
 
-def test_read_image_flattens_like_the_course(tmp_path):
-    pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10  # (h, w, rgb)
-    PIL_Image.fromarray(pixels).save(tmp_path / "tiny.png")
-    got = read_image(tmp_path / "tiny.png", (2, 3, 3))
-    np.testing.assert_allclose(got, pixels.reshape(-1) / 255.0)
-    grey = read_image(tmp_path / "tiny.png", (2, 3, 1), invert=True)
-    assert grey.shape == (6,) and np.all((grey >= 0) & (grey <= 1))
-
-
 def test_predict_with_a_grey_28x28_model_inferred_from_its_input_size(capsys, tmp_path):
     X = np.random.default_rng(0).random((784, 20))
     Y = np.arange(20).reshape(1, -1) % 10
@@ -292,17 +286,84 @@ def test_debug_shows_the_exception(capsys, tmp_path, monkeypatch, argv):
         main(argv)
 
 
-@pytest.mark.parametrize("name", sorted(DELEGATED))
-def test_bench_and_reproduce_are_subcommands(capsys, name):
-    if importlib.util.find_spec(DELEGATED[name][0]) is None:
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_its_module(capsys, name):
+    module_name = COMMANDS[name][0]
+    if importlib.util.find_spec(module_name) is None:
         code, _, err = run(capsys, name, "--anything")
         assert code == 2
         assert err == (f"xpnet: error: 'xpnet {name}' is not available in this installation: "
-                       f"importing {DELEGATED[name][0]} failed (No module named "
-                       f"'{DELEGATED[name][0]}')\n")
+                       f"importing {module_name} failed (No module named '{module_name}')\n")
     else:
+        module = importlib.import_module(module_name)
+        assert callable(module.add_arguments) and callable(module.run)
         code, out, _ = run(capsys, name, "--help")
         assert code == 0 and f"xpnet {name}" in out
+
+
+@pytest.mark.parametrize("name", ["info", "bench"])
+def test_a_command_whose_module_fails_to_import_is_one_line(capsys, monkeypatch, name):
+    module_name = COMMANDS[name][0]
+    monkeypatch.setitem(sys.modules, module_name, None)  # `import` raises ImportError
+    code, _, err = run(capsys, name, "x")
+    assert code == 2
+    assert err.startswith(f"xpnet: error: 'xpnet {name}' is not available in this installation: "
+                          f"importing {module_name} failed (")
+    assert len(err.splitlines()) == 1
+    code, out, _ = run(capsys, "--help")  # the other commands are unaffected
+    assert code == 0 and name in out
+
+
+def test_help_lists_every_command_without_importing_their_modules():
+    env = {**os.environ, "PYTHONPATH": str(Path(xpnet.__file__).parents[1])}
+    script = ("import contextlib, io, sys\n"
+              "from xpnet.cli import COMMANDS, main\n"
+              "out = io.StringIO()\n"
+              "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+              "    main(['--help'])\n"
+              "print(sorted(m for m, _ in COMMANDS.values() if m in sys.modules))\n"
+              "print(out.getvalue())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True)
+    loaded, _, help_text = done.stdout.partition("\n")
+    assert loaded == "[]"
+    for name, (_, help_line) in COMMANDS.items():
+        assert re.search(rf"^\s+{name}\s+{re.escape(help_line)}$", help_text, re.M), name
+
+
+def test_build_parser_loads_the_commands_it_is_given():
+    parser = build_parser(COMMANDS)
+    args = parser.parse_args(["info", "m.npz", "--json"])
+    assert (args.model, args.json, args.func) == ("m.npz", True, importlib.import_module(
+        "xpnet.cli.info").run)
+    with pytest.raises(ValueError, match="no xpnet command 'fit'; the commands are train,"):
+        build_parser(["fit"])
+
+
+def test_the_console_script_is_main():
+    pyproject = Path(xpnet.__file__).parents[1] / "pyproject.toml"
+    if not pyproject.is_file():
+        pytest.skip("not a source checkout")
+    target = tomllib.loads(pyproject.read_text())["project"]["scripts"]["xpnet"]
+    module_name, _, attribute = target.partition(":")
+    assert getattr(importlib.import_module(module_name), attribute) is main
+
+
+CLI_DIR = Path(xpnet.__file__).parent / "cli"
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in CLI_DIR.glob("*.py")
+                                        if p.name != "__init__.py"))
+def test_command_modules_never_import_the_cli_package_or_xpnet(path):
+    """The package imports the command modules: they import neither it (a cycle) nor
+    ``xpnet/__init__`` (``from .. import x``), not even inside a function."""
+    tree = ast.parse((CLI_DIR / path).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = "." * node.level + (node.module or "")
+            assert target not in (".", "..", "xpnet", "xpnet.cli"), (path, node.lineno)
+        elif isinstance(node, ast.Import):
+            assert not {a.name for a in node.names} & {"xpnet", "xpnet.cli"}, (path, node.lineno)
 
 
 # -- shipped data sets (need xpnet.datasets) ----------------------------------------------------

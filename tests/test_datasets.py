@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from xpnet import datasets
-from xpnet.datasets import DatasetChecksumError
+from xpnet.datasets import DatasetChecksumError, course
 
 needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                    reason="scikit-learn is not installed (moons and circles)")
@@ -76,8 +76,8 @@ def test_one_corrupted_byte_is_caught(tmp_path):
 def test_a_file_is_hashed_once_per_process(tmp_path, monkeypatch):
     _copy(["data.mat"], tmp_path)
     calls = []
-    real = datasets.sha256_of
-    monkeypatch.setattr(datasets, "sha256_of", lambda p: calls.append(p) or real(p))
+    real = course.sha256_of
+    monkeypatch.setattr(course, "sha256_of", lambda p: calls.append(p) or real(p))
     first = datasets.load_football(path=tmp_path)
     second = datasets.load_football(path=tmp_path)
     assert len(calls) == 1
@@ -178,9 +178,9 @@ def test_idx_reader_checks_magic_and_size(tmp_path):
     with gzip.open(bad, "wb") as f:
         f.write(b"\x00\x00\x08\x01\x00\x00\x00\x05abc")  # says 5 labels, holds 3
     with pytest.raises(ValueError, match="holds 3"):
-        datasets._read_idx(bad, 0x00000801)
+        course._read_idx(bad, 0x00000801)
     with pytest.raises(ValueError, match="magic number"):
-        datasets._read_idx(bad, 0x00000803)
+        course._read_idx(bad, 0x00000803)
 
 
 # -- 2-D sets -------------------------------------------------------------------------------------
@@ -262,3 +262,13 @@ def test_load_dataset_by_name():
 def test_unknown_name_lists_names_and_suggests_one():
     with pytest.raises(ValueError, match=r"expected one of cat, mnist.*Did you mean 'football'"):
         datasets.load_dataset("footbal")
+
+
+def test_the_package_exports_every_public_name_of_course():
+    public = {name for name in vars(course) if not name.startswith("_")
+              and getattr(getattr(course, name), "__module__", course.__name__) == course.__name__
+              and not isinstance(getattr(course, name), type(course))}
+    assert public <= set(datasets.__all__), public - set(datasets.__all__)
+    for name in public:
+        assert getattr(datasets, name) is getattr(course, name)
+    assert course.DATA_DIR == datasets.DATA_DIR and (datasets.DATA_DIR / "SHA256SUMS").is_file()

@@ -32,11 +32,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .preprocessing import one_hot as _one_hot
-from .validation import check_choice
+from ..preprocessing import one_hot as _one_hot
+from ..validation import check_choice
 
 #: The folder of the shipped files.
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 #: sha256 of every file a loader reads (the shipped ``SHA256SUMS`` lists the same values).
 #: ``train_signs.h5`` is not shipped; a user's copy is checked against this value.
@@ -176,7 +176,7 @@ def _targets(labels: np.ndarray, num_classes: int, one_hot: bool, dtype: Any) ->
 
 def _read_h5(file: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``({split}_set_x, {split}_set_y, list_classes)`` of a course ``.h5`` file."""
-    import h5py
+    import h5py  # type: ignore[import-untyped]
 
     with h5py.File(file, "r") as f:
         keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
@@ -283,11 +283,11 @@ def load_mnist(digits: tuple[int, int] | None = None, one_hot: bool = False, *,
         a, b = _check_digit_pair(digits)
         classes = (str(b), str(a))
         splits = [(x[(y == a) | (y == b)], (y[(y == a) | (y == b)] == a)) for x, y in splits]
-    out = []
-    for images, labels in splits:
-        out += [flatten_images(images, dtype),
-                _targets(_labels(labels), len(classes), one_hot, dtype)]
-    return Dataset(*out, classes)
+    (train_x, train_y), (test_x, test_y) = (
+        (flatten_images(images, dtype), _targets(_labels(labels), len(classes), one_hot, dtype))
+        for images, labels in splits
+    )
+    return Dataset(train_x, train_y, test_x, test_y, classes)
 
 
 def _check_digit_pair(digits: Any) -> tuple[int, int]:
@@ -314,7 +314,7 @@ def load_football(*, dtype: Any = "float32", path: str | os.PathLike | None = No
     0 by the other team. ``train_x`` (2, 211), ``test_x`` (2, 200). ``path``: your own
     ``data.mat`` or a folder holding it.
     """
-    from scipy.io import loadmat
+    from scipy.io import loadmat  # type: ignore[import-untyped]
 
     mat = loadmat(data_file("data.mat", path))
     missing = [k for k in ("X", "y", "Xval", "yval") if k not in mat]
@@ -326,7 +326,7 @@ def load_football(*, dtype: Any = "float32", path: str | os.PathLike | None = No
 
 def _sklearn_datasets() -> Any:
     try:
-        import sklearn.datasets
+        import sklearn.datasets  # type: ignore[import-untyped]
     except ImportError:
         raise ImportError(
             f"make_moons and make_circles generate the course's toy sets with scikit-learn, "
@@ -358,7 +358,8 @@ def make_circles(n_train: int = 300, n_test: int = 100, *, noise: float = 0.05,
     sk = _sklearn_datasets()
     train = sk.make_circles(n_samples=n_train, noise=noise, random_state=random_state)
     test = sk.make_circles(n_samples=n_test, noise=noise, random_state=random_state + 1)
-    return Dataset(*_points(*train, dtype), *_points(*test, dtype), ("outer", "inner"))
+    return Dataset(*_points(train[0], train[1], dtype), *_points(test[0], test[1], dtype),
+                   ("outer", "inner"))
 
 
 # -- by name --------------------------------------------------------------------------------------

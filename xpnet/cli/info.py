@@ -1,0 +1,64 @@
+"""``xpnet info``: summarise a saved model (as ``key  value`` lines or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..datasets.files import image_shape
+from ..model import load
+from ._common import final_cost, print_rows, shorten
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The description and options of ``xpnet info``."""
+    parser.description = ("Print a saved model's layers, activations, parameter count, classes, "
+                          "input, final cost and training settings.")
+    parser.add_argument("model", metavar="MODEL", help="a saved model (.npz)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the summary of the model file ``args.model``; return the exit status."""
+    model = load(args.model)
+    config = dict(model.config)
+    summary = {
+        "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
+        "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
+        "final_cost": model.costs[-1] if model.costs else None,
+        "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
+        "training": config,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    rows = [
+        ("layers", " -> ".join(map(str, model.layer_dims))),
+        ("activations", ", ".join(model.activations)),
+        ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
+        ("classes", shorten(summary["classes"]) if summary["classes"] else "not recorded"),
+        ("input", _input_text(summary["input_image"], model.layer_dims[0])),
+        ("final cost", f"{final_cost(model)} after {len(model.costs)} epochs"),
+    ]
+    rows += [(key, _setting(value)) for key, value in config.items()]
+    print(f"{args.model}: xpnet model")
+    print_rows(rows, indent="  ")
+    return 0
+
+
+def _input_text(recorded: list[int] | None, n_x: int) -> str:
+    if recorded:
+        return _image_text(recorded)
+    inferred = image_shape(n_x)
+    return f"{n_x} features" + (f" ({_image_text(inferred)} to 'xpnet predict')" if inferred
+                                else "")
+
+
+def _image_text(shape: Sequence[int]) -> str:
+    return f"{shape[0]}x{shape[1]} {'RGB' if shape[2] == 3 else 'grey'} images"
+
+
+def _setting(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
