@@ -193,7 +193,7 @@ class Progress:
         self.bar: Any = None
         self.tqdm: Any
         try:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            from tqdm.auto import tqdm
         except ImportError:
             tqdm = None
         self.tqdm = tqdm

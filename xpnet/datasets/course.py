@@ -176,7 +176,7 @@ def _targets(labels: np.ndarray, num_classes: int, one_hot: bool, dtype: Any) ->
 
 def _read_h5(file: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``({split}_set_x, {split}_set_y, list_classes)`` of a course ``.h5`` file."""
-    import h5py  # type: ignore[import-untyped]
+    import h5py
 
     with h5py.File(file, "r") as f:
         keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
@@ -314,7 +314,7 @@ def load_football(*, dtype: Any = "float32", path: str | os.PathLike | None = No
     0 by the other team. ``train_x`` (2, 211), ``test_x`` (2, 200). ``path``: your own
     ``data.mat`` or a folder holding it.
     """
-    from scipy.io import loadmat  # type: ignore[import-untyped]
+    from scipy.io import loadmat
 
     mat = loadmat(data_file("data.mat", path))
     missing = [k for k in ("X", "y", "Xval", "yval") if k not in mat]
@@ -326,7 +326,7 @@ def load_football(*, dtype: Any = "float32", path: str | os.PathLike | None = No
 
 def _sklearn_datasets() -> Any:
     try:
-        import sklearn.datasets  # type: ignore[import-untyped]
+        import sklearn.datasets
     except ImportError:
         raise ImportError(
             f"make_moons and make_circles generate the course's toy sets with scikit-learn, "
