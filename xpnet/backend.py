@@ -565,7 +565,9 @@ def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any
     different libraries, a ``ValueError`` two on different devices. ``remedy`` replaces the
     default advice in the message.
     """
-    first, xp, device = None, None, None
+    first: str | None = None
+    xp: Any = None
+    device: Any = None
     for name, a in arrays.items():
         if not is_array(a):
             raise TypeError(
