@@ -9,7 +9,7 @@ device before a clock is read.
 Everything particular to one array library lives in one small class per library
 (:class:`NumPy`, :class:`CuPy`, :class:`Torch`, :class:`JAX`, :class:`ArrayAPIStrict`,
 :class:`Dask`), registered by name in :data:`LIBRARIES`; the functions below ask that table and
-hold no library's name themselves. The base class :class:`Library` is the generic behaviour,
+hold no library's special case themselves. The base class :class:`Library` is the generic behaviour,
 used as it is for a custom namespace passed as ``backend=``.
 """
 
@@ -318,7 +318,7 @@ _ALIASES = {alias: lib.name for lib in LIBRARIES.values() for alias in lib.alias
 _GENERIC = Library()
 
 
-def library(name: str) -> Library:
+def library_for(name: str) -> Library:
     """The :class:`Library` of backend ``name``; the generic one for a custom namespace."""
     return LIBRARIES.get(name, _GENERIC)
 
@@ -370,7 +370,7 @@ class Backend:
     @property
     def library(self) -> Library:
         """The :class:`Library` holding this backend's special cases."""
-        return library(self.name)
+        return library_for(self.name)
 
     # -- moving data ------------------------------------------------------------------------
     def asarray(self, x: Any, dtype: Any = None, *, c_order: bool = False) -> Any:
@@ -454,7 +454,7 @@ def dtype_name(dtype: Any) -> str:
 
 def _device_for(name: str, device: Any) -> Any:
     """The library's own device object for a user's ``device=``."""
-    return None if device is None else library(name).device(device)
+    return None if device is None else library_for(name).device(device)
 
 
 def get_backend(backend: Any = None, *arrays: Any, device: Any = None) -> Backend:
