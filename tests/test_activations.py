@@ -58,7 +58,7 @@ def test_softmax_jacobian_vector_product(backend, rng):
 
 
 def test_unknown_activation_suggests_a_name():
-    with pytest.raises(ValueError, match=r"unknown activation 'reul'.*Did you mean 'relu'"):
+    with pytest.raises(ValueError, match=r"activation='reul' is not known.*Did you mean 'relu'"):
         get_activation("reul")
 
 

@@ -120,3 +120,105 @@ def test_numpy_placement_in_c_order_on_request():
     assert get_backend("numpy").asarray(X, dtype="float64") is X  # layout kept by default
     already = np.ones((2, 3))
     assert get_backend("numpy").asarray(already, "float64", c_order=True) is already  # no copy
+
+
+# -- the table of libraries ----------------------------------------------------------------------
+
+
+def test_one_library_class_per_backend_name():
+    from xpnet.backend import BACKENDS, LIBRARIES, Library
+
+    assert tuple(LIBRARIES) == BACKENDS
+    for name, lib in LIBRARIES.items():
+        assert isinstance(lib, Library) and type(lib) is not Library
+        assert lib.name == name and lib.module and lib.install_hint
+        assert type(lib).__doc__, f"{type(lib).__name__} needs a docstring"
+        for spelling in (name, *lib.aliases):
+            assert normalize_backend_name(spelling) == name
+
+
+@pytest.mark.parametrize("name", ["numpy", "cupy", "torch", "jax", "array_api_strict", "dask"])
+def test_every_missing_library_says_how_to_install_it(monkeypatch, name):
+    import importlib
+
+    from xpnet.backend import LIBRARIES
+
+    lib, real = LIBRARIES[name], importlib.import_module
+
+    def fake_import(module, *args):
+        if module == lib.module:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+        return real(module, *args)
+
+    monkeypatch.setattr(importlib, "import_module", fake_import)
+    with pytest.raises(BackendUnavailableError, match=f"backend={name!r}") as info:
+        get_backend(name)
+    assert lib.install_hint in str(info.value)
+    assert name not in xpnet.available_backends()
+
+
+def test_each_library_knows_its_namespace_and_arrays(backend):
+    from xpnet.backend import LIBRARIES, backend_name
+
+    lib = backend.library
+    x = backend.asarray(np.ones((2, 2)), "float64")
+    assert backend_name(backend.xp) == backend.name == lib.name
+    assert [n for n, other in LIBRARIES.items() if other.owns_namespace(backend.xp)] == [lib.name]
+    assert [n for n, other in LIBRARIES.items() if other.owns_array(x)] == [lib.name]
+    assert not lib.owns_array([[1.0]])
+
+
+def test_backend_pickles_by_name(backend):
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(backend))
+    assert (clone.name, clone.xp) == (backend.name, backend.xp)
+    assert str(clone.device) == str(backend.device)
+
+
+def test_backend_is_constructible_from_its_parts():
+    from xpnet.backend import LIBRARIES, Backend
+
+    be = Backend("numpy", get_backend("numpy").xp)
+    assert be.device is None and be.library is LIBRARIES["numpy"]
+    np.testing.assert_array_equal(be.asarray([[1, 2]], "float32"), [[1.0, 2.0]])
+
+
+def test_a_custom_namespace_gets_the_generic_library():
+    import pickle
+    import types
+
+    from xpnet.backend import Library
+
+    custom = types.ModuleType("my_arrays")
+    custom.__dict__.update({k: getattr(array_api_strict, k) for k in dir(array_api_strict)
+                            if not k.startswith("_")})
+    be = get_backend(custom)
+    assert (be.name, be.xp) == ("my_arrays", custom) and type(be.library) is Library
+    x = be.asarray([[1.0, 2.0]], dtype="float64")
+    be.synchronize(x)
+    np.testing.assert_array_equal(be.to_numpy(x), [[1.0, 2.0]])
+    assert be.dtype("float32") == custom.float32
+    with pytest.raises(TypeError, match="custom namespace 'my_arrays' cannot be pickled"):
+        pickle.dumps(be)
+    with pytest.raises(TypeError, match="is a module but not an array namespace"):
+        get_backend(types.ModuleType("not_arrays"))
+
+
+def test_numpy_namespace_module_resolves_to_the_wrapped_one():
+    import array_api_compat.numpy
+
+    assert get_backend(np).xp is array_api_compat.numpy
+    assert get_backend(array_api_compat.numpy).xp is array_api_compat.numpy
+
+
+def test_to_numpy_of_lists_scalars_and_strict_arrays():
+    assert xpnet.to_numpy([[1, 2]]).tolist() == [[1, 2]]
+    assert xpnet.to_numpy(np.float32(2.5)) == 2.5
+    np.testing.assert_array_equal(xpnet.to_numpy(array_api_strict.asarray([1.0, 2.0])), [1, 2])
+
+
+def test_synchronize_without_a_backend_is_a_no_op_on_the_cpu():
+    xpnet.synchronize(None)
+    xpnet.synchronize(None, np.ones(2))
+    xpnet.synchronize(get_backend("array_api_strict"))

@@ -112,20 +112,44 @@ def test_pickle_keeps_the_model(moons):
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"hidden_layer_sizes": (5, 0)}, "hidden_layer_sizes must be a tuple of positive ints"),
-    ({"hidden_layer_sizes": "20"}, "hidden_layer_sizes must be a tuple of positive ints"),
+    ({"hidden_layer_sizes": (5, 0)}, r"hidden_layer_sizes\[1\] must be >= 1, got 0"),
+    ({"hidden_layer_sizes": "20"}, r"hidden_layer_sizes must be an int or a tuple of ints"),
+    ({"hidden_layer_sizes": 2.5}, r"hidden_layer_sizes must be an int >= 1, got 2.5"),
     ({"activation": "softmax"}, "activation='softmax' is not a hidden-layer activation"),
-    ({"alpha": -1.0}, "alpha must be a number >= 0"),
-    ({"max_iter": 0}, "max_iter must be an int >= 1"),
-    ({"batch_size": 0}, "batch_size must be 'auto', None or an int >= 1"),
+    ({"alpha": -1.0}, "alpha must be >= 0, got -1.0"),
+    ({"alpha": "strong"}, "alpha must be a finite number >= 0, got 'strong'"),
+    ({"max_iter": 0}, "max_iter must be >= 1, got 0"),
+    ({"max_iter": 2.0}, "max_iter must be an int >= 1, got 2.0"),
+    ({"batch_size": 0}, "batch_size must be 'auto', None or an int >= 1, got 0"),
+    ({"batch_size": "full"}, "batch_size must be 'auto', None or an int >= 1, got 'full'"),
     ({"optimizer": "adamw"}, "optimizer='adamw' is not known"),
+    ({"learning_rate": 0.0}, "learning_rate must be > 0"),
     ({"keep_prob": 0.0}, "keep_prob must be in"),
+    ({"init": "hee"}, "init='hee' is not known.*Did you mean 'he'"),
+    ({"random_state": -1}, "random_state must be None or an int >= 0, got -1"),
+    ({"random_state": "seed"}, "random_state must be None or an int >= 0, got 'seed'"),
     ({"backend": "nump"}, "Did you mean 'numpy'"),
+    ({"dtype": "float16"}, "dtype='float16' is not supported; expected one of float32, float64"),
 ])
 def test_bad_settings_name_the_parameter(moons, params, message):
+    from sklearn.utils._param_validation import InvalidParameterError
+
     X, y = moons
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidParameterError, match=message) as info:
         MLPClassifier(**{"max_iter": 1, **params}).fit(X, y)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def test_every_parameter_has_one_check():
+    assert set(MLPClassifier._parameter_checks) == set(MLPClassifier().get_params())
+
+
+def test_a_numpy_random_state_seeds_the_run(moons):
+    X, y = moons
+    kwargs = dict(hidden_layer_sizes=(4,), max_iter=3)
+    a = MLPClassifier(random_state=np.random.RandomState(7), **kwargs).fit(X, y)
+    b = MLPClassifier(random_state=np.random.RandomState(7), **kwargs).fit(X, y)
+    assert a.loss_curve_ == b.loss_curve_
 
 
 def test_one_class_is_refused():

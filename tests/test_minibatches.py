@@ -41,8 +41,12 @@ def test_bad_batch_size():
     X = np.ones((1, 4))
     with pytest.raises(ValueError, match="mini_batch_size must be >= 1"):
         xpnet.random_mini_batches(X, X, 0)
-    with pytest.raises(ValueError, match="same number of columns"):
+    with pytest.raises(TypeError, match="mini_batch_size must be an int >= 1, got 2.5"):
+        xpnet.random_mini_batches(X, X, 2.5)
+    with pytest.raises(ValueError, match=r"Y has 3 columns \(examples\) but X has 4"):
         xpnet.random_mini_batches(X, np.ones((1, 3)), 2)
+    with pytest.raises(ValueError, match=r"Y must be 2-D.*Y\.reshape\(1, -1\)"):
+        xpnet.random_mini_batches(X, np.ones(4), 2)
 
 
 def test_one_hot(backend):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from .validation import did_you_mean
+from .validation import check_choice
 
 
 class Activation:
@@ -113,15 +113,7 @@ def get_activation(name: str | Activation) -> Activation:
     """The activation called ``name``; unknown names raise a ``ValueError`` with a suggestion."""
     if isinstance(name, Activation):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"an activation must be a name such as 'relu', got {type(name).__name__}")
-    try:
-        return ACTIVATIONS[name.lower()]()
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}."
-            f"{did_you_mean(name.lower(), ACTIVATIONS)}"
-        ) from None
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
 
 
 def default_activations(num_layers: int, num_outputs: int) -> list[str]:

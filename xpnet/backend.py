@@ -5,6 +5,12 @@ library itself. This module resolves a ``backend=`` argument (a name, a namespac
 to infer it from the inputs) to a :class:`Backend`, which knows its namespace and device,
 moves host data onto the device once, brings results back to NumPy, and synchronises the
 device before a clock is read.
+
+Everything particular to one array library lives in one small class per library
+(:class:`NumPy`, :class:`CuPy`, :class:`Torch`, :class:`JAX`, :class:`ArrayAPIStrict`,
+:class:`Dask`), registered by name in :data:`LIBRARIES`; the functions below ask that table and
+hold no library's special case themselves. The base class :class:`Library` is the generic behaviour,
+used as it is for a custom namespace passed as ``backend=``.
 """
 
 from __future__ import annotations
@@ -12,90 +18,328 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import array_api_compat
 import numpy as np
 
 from .validation import did_you_mean
 
-#: Backend names accepted by ``backend=``.
-BACKENDS = ("numpy", "cupy", "torch", "jax", "array_api_strict", "dask")
-
-#: Floating dtypes xpnet trains in.
-DTYPES = ("float32", "float64")
-
-_INSTALL_HINTS = {
-    "numpy": "pip install numpy",
-    "cupy": 'pip install "xpnet[gpu]"  (CuPy for CUDA 12; see https://docs.cupy.dev for others)',
-    "torch": "pip install torch",
-    "jax": "pip install jax jaxlib",
-    "array_api_strict": 'pip install array-api-strict  (or "xpnet[test]")',
-    "dask": 'pip install "dask[array]"',
-}
-
-_ALIASES = {"np": "numpy", "cp": "cupy", "pytorch": "torch", "jax.numpy": "jax",
-            "array-api-strict": "array_api_strict", "strict": "array_api_strict"}
-
 
 class BackendUnavailableError(ImportError):
     """The requested backend is not installed, or has no device to run on."""
 
 
+# -- one class per library -----------------------------------------------------------------------
+
+
+class Library:
+    """What xpnet needs to know about one array library.
+
+    This base class is the generic behaviour of any array-API namespace: a subclass overrides
+    only where its library differs. Instances hold no state; :data:`LIBRARIES` has one of each.
+    """
+
+    #: The name accepted by ``backend=`` (an entry of :data:`BACKENDS`).
+    name: ClassVar[str] = ""
+    #: Other spellings of ``name`` that ``backend=`` accepts (lower case).
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: The module imported as the library's array-API namespace.
+    module: ClassVar[str] = ""
+    #: How to install the library, for :class:`BackendUnavailableError`.
+    install_hint: ClassVar[str] = ""
+
+    def namespace(self) -> ModuleType:
+        """Import the namespace; a :class:`BackendUnavailableError` says how to install it."""
+        try:
+            xp = importlib.import_module(self.module)
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                f"backend={self.name!r} needs a library that is not installed "
+                f"({exc.name or self.module}). Install it with: {self.install_hint}"
+            ) from None
+        self.check_usable()
+        return xp
+
+    def check_usable(self) -> None:
+        """Raise :class:`BackendUnavailableError` when the library imports but cannot run here."""
+
+    def owns_namespace(self, xp: Any) -> bool:
+        """Whether ``xp`` is this library's namespace (its own or array-api-compat's wrapper)."""
+        return False
+
+    def owns_array(self, x: Any) -> bool:
+        """Whether ``x`` is an array of this library."""
+        return False
+
+    def device(self, device: Any) -> Any:
+        """The library's own device object for a user's ``device=`` (never ``None`` here)."""
+        return device
+
+    def check_dtype(self, name: str) -> None:
+        """Raise ``ValueError`` when the library cannot compute in dtype ``name`` right now."""
+
+    def adopt(self, xp: ModuleType, x: Any, dtype: Any, device: Any, c_order: bool) -> Any:
+        """An array ``x`` already of this namespace, converted to ``dtype`` and ``device``."""
+        if dtype is not None and x.dtype != dtype:
+            x = xp.astype(x, dtype)
+        if device is not None and array_api_compat.device(x) != device:
+            x = array_api_compat.to_device(x, device)
+        return x
+
+    def from_host(self, xp: ModuleType, host: np.ndarray, dtype: Any, device: Any,
+                  c_order: bool) -> Any:
+        """The NumPy array ``host`` placed on ``device`` as an array of this namespace."""
+        return xp.asarray(host, dtype=dtype, device=device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        """A NumPy array holding the values of ``x``, an array of this library."""
+        try:
+            return np.asarray(x)
+        except (TypeError, ValueError, RuntimeError):
+            return np.from_dlpack(x)
+
+    def synchronize(self, x: Any = None) -> None:
+        """Wait until queued work (on ``x``, or on the current device) has finished."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class NumPy(Library):
+    """NumPy, through array-api-compat's wrapper. CPU only (``device="cpu"``); training data
+    placed with ``c_order=True`` is made C-contiguous so column gathers copy only the batch."""
+
+    name = "numpy"
+    aliases = ("np",)
+    module = "array_api_compat.numpy"
+    install_hint = "pip install numpy"
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_numpy_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return bool(array_api_compat.is_numpy_array(x))
+
+    def device(self, device: Any) -> Any:
+        if device != "cpu":
+            raise ValueError(f"device={device!r}: NumPy runs on 'cpu' only")
+        return "cpu"
+
+    def adopt(self, xp: ModuleType, x: Any, dtype: Any, device: Any, c_order: bool) -> Any:
+        if c_order and isinstance(x, np.ndarray):
+            return np.ascontiguousarray(x, dtype=dtype)
+        return super().adopt(xp, x, dtype, device, c_order)
+
+    def from_host(self, xp: ModuleType, host: np.ndarray, dtype: Any, device: Any,
+                  c_order: bool) -> Any:
+        if c_order:
+            return np.ascontiguousarray(host, dtype=dtype)
+        return super().from_host(xp, host, dtype, device, c_order)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+
+class CuPy(Library):
+    """CuPy on a CUDA device. Usable only where a device is visible; ``device=`` is an id or
+    ``"cuda:N"`` (a ``cupy.cuda.Device``), and host data is placed inside ``with device:``,
+    since CuPy's ``asarray`` takes no ``device=``."""
+
+    name = "cupy"
+    aliases = ("cp",)
+    module = "array_api_compat.cupy"
+    install_hint = 'pip install "xpnet[gpu]"  (CuPy for CUDA 12; see https://docs.cupy.dev for others)'
+
+    def check_usable(self) -> None:
+        import cupy  # type: ignore[import-not-found]
+
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDA driver missing or broken: CuPy raises its own errors
+            raise BackendUnavailableError(
+                f"backend='cupy' is installed but cannot reach a CUDA device ({exc}). "
+                "Use backend='numpy' on a machine without a GPU, or install a CUDA driver; "
+                f"CuPy itself comes with {self.install_hint}"
+            ) from None
+        if count < 1:
+            raise BackendUnavailableError(
+                "backend='cupy' is installed but no CUDA device is visible. "
+                "Use backend='numpy' on a machine without a GPU."
+            )
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_cupy_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return bool(array_api_compat.is_cupy_array(x))
+
+    def device(self, device: Any) -> Any:
+        import cupy
+
+        if isinstance(device, cupy.cuda.Device):
+            return device
+        if isinstance(device, str) and device.startswith("cuda"):
+            device = int(device.partition(":")[2] or 0)
+        if not isinstance(device, int):
+            raise ValueError(f"device={device!r} for CuPy must be a device id (0, 1, ...) or 'cuda:N'")
+        return cupy.cuda.Device(device)
+
+    def from_host(self, xp: ModuleType, host: np.ndarray, dtype: Any, device: Any,
+                  c_order: bool) -> Any:
+        if device is None:
+            return super().from_host(xp, host, dtype, device, c_order)
+        with device:
+            return xp.asarray(host, dtype=dtype)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return x.get()
+
+    def synchronize(self, x: Any = None) -> None:
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+
+
+class Torch(Library):
+    """PyTorch, through array-api-compat's wrapper. ``device=`` is anything ``torch.device``
+    takes (``"cpu"``, ``"cuda:0"``); arrays come back to NumPy detached, via the CPU, and
+    synchronising waits for CUDA when it is present."""
+
+    name = "torch"
+    aliases = ("pytorch",)
+    module = "array_api_compat.torch"
+    install_hint = "pip install torch"
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_torch_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return bool(array_api_compat.is_torch_array(x))
+
+    def device(self, device: Any) -> Any:
+        import torch  # type: ignore[import-not-found]
+
+        try:
+            return torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device={device!r} is not a torch device ({exc})") from None
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return x.detach().cpu().numpy()
+
+    def synchronize(self, x: Any = None) -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+
+class JAX(Library):
+    """JAX (``jax.numpy``, array-API compatible itself). Dispatch is asynchronous, so
+    synchronising blocks on ``x`` (or on a fresh computation); float64 needs JAX's 64-bit mode,
+    which is off by default."""
+
+    name = "jax"
+    aliases = ("jax.numpy",)
+    module = "jax.numpy"
+    install_hint = "pip install jax jaxlib"
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_jax_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return bool(array_api_compat.is_jax_array(x))
+
+    def check_dtype(self, name: str) -> None:
+        if name != "float64":
+            return
+        import jax  # type: ignore[import-not-found]
+
+        if not jax.config.read("jax_enable_x64"):
+            raise ValueError(
+                "dtype='float64' on JAX needs 64-bit mode: call "
+                "jax.config.update('jax_enable_x64', True) before creating arrays, "
+                "or train in float32"
+            )
+
+    def synchronize(self, x: Any = None) -> None:
+        if x is not None and self.owns_array(x):
+            x.block_until_ready()
+        elif x is None:
+            import jax
+
+            (jax.device_put(0.0) + 0).block_until_ready()
+
+
+class ArrayAPIStrict(Library):
+    """array-api-strict, the standard's reference namespace with nothing more (the check that
+    xpnet uses only the Array API). Its devices are its own ``Device`` objects."""
+
+    name = "array_api_strict"
+    aliases = ("array-api-strict", "strict")
+    module = "array_api_strict"
+    install_hint = 'pip install array-api-strict  (or "xpnet[test]")'
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_array_api_strict_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return type(x).__module__.split(".")[0] == "array_api_strict"
+
+
+class Dask(Library):
+    """Dask arrays, through array-api-compat's wrapper: lazy graphs, computed when they are
+    brought back to NumPy."""
+
+    name = "dask"
+    module = "array_api_compat.dask.array"
+    install_hint = 'pip install "dask[array]"'
+
+    def owns_namespace(self, xp: Any) -> bool:
+        return bool(array_api_compat.is_dask_namespace(xp))
+
+    def owns_array(self, x: Any) -> bool:
+        return bool(array_api_compat.is_dask_array(x))
+
+
+#: The libraries xpnet knows, by backend name.
+LIBRARIES: dict[str, Library] = {
+    lib.name: lib for lib in (NumPy(), CuPy(), Torch(), JAX(), ArrayAPIStrict(), Dask())
+}
+
+#: Backend names accepted by ``backend=``.
+BACKENDS = tuple(LIBRARIES)
+
+#: Floating dtypes xpnet trains in.
+DTYPES = ("float32", "float64")
+
+_ALIASES = {alias: lib.name for lib in LIBRARIES.values() for alias in lib.aliases}
+_GENERIC = Library()
+
+
+def library_for(name: str) -> Library:
+    """The :class:`Library` of backend ``name``; the generic one for a custom namespace."""
+    return LIBRARIES.get(name, _GENERIC)
+
+
+def _library_of_array(x: Any) -> Library:
+    for lib in LIBRARIES.values():
+        if lib.owns_array(x):
+            return lib
+    return _GENERIC
+
+
 def _namespace_for(name: str) -> ModuleType:
     """Import the namespace of backend ``name``; raise a readable error when it is missing."""
-    module = {
-        "numpy": "array_api_compat.numpy",
-        "cupy": "array_api_compat.cupy",
-        "torch": "array_api_compat.torch",
-        "jax": "jax.numpy",
-        "array_api_strict": "array_api_strict",
-        "dask": "array_api_compat.dask.array",
-    }[name]
-    try:
-        xp = importlib.import_module(module)
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            f"backend={name!r} needs a library that is not installed ({exc.name or module}). "
-            f"Install it with: {_INSTALL_HINTS[name]}"
-        ) from None
-    if name == "cupy":
-        _require_cuda_device()
-    return xp
-
-
-def _require_cuda_device() -> None:
-    import cupy
-
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # CUDA driver missing or broken: CuPy raises its own runtime errors
-        raise BackendUnavailableError(
-            f"backend='cupy' is installed but cannot reach a CUDA device ({exc}). "
-            "Use backend='numpy' on a machine without a GPU, or install a CUDA driver; "
-            f"CuPy itself comes with {_INSTALL_HINTS['cupy']}"
-        ) from None
-    if count < 1:
-        raise BackendUnavailableError(
-            "backend='cupy' is installed but no CUDA device is visible. "
-            "Use backend='numpy' on a machine without a GPU."
-        )
+    return LIBRARIES[name].namespace()
 
 
 def backend_name(xp: ModuleType) -> str:
     """The xpnet name of namespace ``xp`` (``"numpy"``, ``"torch"``, ...)."""
-    if array_api_compat.is_numpy_namespace(xp):
-        return "numpy"
-    if array_api_compat.is_cupy_namespace(xp):
-        return "cupy"
-    if array_api_compat.is_torch_namespace(xp):
-        return "torch"
-    if array_api_compat.is_jax_namespace(xp):
-        return "jax"
-    if array_api_compat.is_array_api_strict_namespace(xp):
-        return "array_api_strict"
-    if array_api_compat.is_dask_namespace(xp):
-        return "dask"
+    for lib in LIBRARIES.values():
+        if lib.owns_namespace(xp):
+            return lib.name
     return getattr(xp, "__name__", repr(xp))
 
 
@@ -123,6 +367,11 @@ class Backend:
     xp: ModuleType
     device: Any = None
 
+    @property
+    def library(self) -> Library:
+        """The :class:`Library` holding this backend's special cases."""
+        return library_for(self.name)
+
     # -- moving data ------------------------------------------------------------------------
     def asarray(self, x: Any, dtype: Any = None, *, c_order: bool = False) -> Any:
         """``x`` as an array of this backend on its device, converted to ``dtype`` if given.
@@ -133,25 +382,14 @@ class Backend:
         gathers of a transposed X, such as the course's ``x.reshape(m, -1).T``, do not copy
         all of X for every mini-batch.
         """
-        xp = self.xp
+        xp, lib = self.xp, self.library
         dt = resolve_dtype(xp, dtype) if dtype is not None else None
-        if self.name == "numpy" and isinstance(x, np.ndarray) and c_order:
-            return np.ascontiguousarray(x, dtype=dt)
         if is_array(x) and _same_namespace(x, xp):
-            if dt is not None and x.dtype != dt:
-                x = xp.astype(x, dt)
-            if self.device is not None and array_api_compat.device(x) != self.device:
-                x = array_api_compat.to_device(x, self.device)
-            return x
+            return lib.adopt(xp, x, dt, self.device, c_order)
         host = to_numpy(x) if is_array(x) else np.asarray(x)
         if dt is None and host.dtype.kind not in "biuf":
             raise TypeError(f"cannot place an array of dtype {host.dtype} on backend {self.name!r}")
-        if self.name == "cupy" and self.device is not None:
-            with self.device:
-                return xp.asarray(host, dtype=dt)
-        if self.name == "numpy" and c_order:
-            return np.ascontiguousarray(host, dtype=dt)
-        return xp.asarray(host, dtype=dt, device=self.device)
+        return lib.from_host(xp, host, dt, self.device, c_order)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """A NumPy copy (or view, on the CPU) of array ``x``."""
@@ -170,15 +408,7 @@ class Backend:
     def dtype(self, dtype: Any) -> Any:
         """This backend's dtype for ``dtype``; float64 on JAX needs x64 mode switched on."""
         dt = resolve_dtype(self.xp, dtype)
-        if self.name == "jax" and dtype_name(dt) == "float64":
-            import jax
-
-            if not jax.config.read("jax_enable_x64"):
-                raise ValueError(
-                    "dtype='float64' on JAX needs 64-bit mode: call "
-                    "jax.config.update('jax_enable_x64', True) before creating arrays, "
-                    "or train in float32"
-                )
+        self.library.check_dtype(dtype_name(dt))
         return dt
 
 
@@ -224,30 +454,7 @@ def dtype_name(dtype: Any) -> str:
 
 def _device_for(name: str, device: Any) -> Any:
     """The library's own device object for a user's ``device=``."""
-    if device is None:
-        return None
-    if name == "cupy":
-        import cupy
-
-        if isinstance(device, cupy.cuda.Device):
-            return device
-        if isinstance(device, str) and device.startswith("cuda"):
-            device = int(device.partition(":")[2] or 0)
-        if not isinstance(device, int):
-            raise ValueError(f"device={device!r} for CuPy must be a device id (0, 1, ...) or 'cuda:N'")
-        return cupy.cuda.Device(device)
-    if name == "torch":
-        import torch
-
-        try:
-            return torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device={device!r} is not a torch device ({exc})") from None
-    if name == "numpy":
-        if device != "cpu":
-            raise ValueError(f"device={device!r}: NumPy runs on 'cpu' only")
-        return "cpu"
-    return device
+    return None if device is None else library_for(name).device(device)
 
 
 def get_backend(backend: Any = None, *arrays: Any, device: Any = None) -> Backend:
@@ -273,10 +480,8 @@ def get_backend(backend: Any = None, *arrays: Any, device: Any = None) -> Backen
         xp = _namespace_for(name)
         return Backend(name, xp, _device_for(name, device))
     if isinstance(backend, ModuleType):
-        if array_api_compat.is_numpy_namespace(backend) or backend is np:
-            return Backend("numpy", _namespace_for("numpy"), _device_for("numpy", device))
         name = backend_name(backend)
-        if name in BACKENDS:
+        if name in BACKENDS:  # numpy, torch, jax.numpy ...: the namespace xpnet uses for it
             return Backend(name, _namespace_for(name), _device_for(name, device))
         if not hasattr(backend, "asarray") or not hasattr(backend, "matmul"):
             raise TypeError(f"backend={backend!r} is a module but not an array namespace")
@@ -304,7 +509,7 @@ def infer_namespace(*arrays: Any) -> ModuleType:
 
 
 def _common_device(arrays: tuple[Any, ...]) -> Any:
-    devices = []
+    devices: list[Any] = []
     for a in arrays:
         if is_array(a):
             d = array_api_compat.device(a)
@@ -322,34 +527,19 @@ def to_numpy(x: Any) -> np.ndarray:
     """A NumPy array holding the values of ``x`` (from any backend, on any device)."""
     if isinstance(x, np.ndarray):
         return x
-    if array_api_compat.is_cupy_array(x):
-        return x.get()
-    if array_api_compat.is_torch_array(x):
-        return x.detach().cpu().numpy()
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError, RuntimeError):
-        return np.from_dlpack(x)
+    return _library_of_array(x).to_numpy(x)
 
 
 def synchronize(backend: Backend | None, x: Any = None) -> None:
-    """Block until the device has finished the work queued so far (a no-op on the CPU)."""
-    name = backend.name if backend is not None else None
-    if x is not None and array_api_compat.is_jax_array(x):
-        x.block_until_ready()
-    elif name == "cupy":
-        import cupy
+    """Block until the device has finished the work queued so far (a no-op on the CPU).
 
-        cupy.cuda.get_current_stream().synchronize()
-    elif name == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-    elif name == "jax" and x is None:
-        import jax
-
-        (jax.device_put(0.0) + 0).block_until_ready()
+    The library of ``x`` waits for it when ``x`` is an array of a known library; otherwise the
+    backend's library waits for its current device.
+    """
+    lib = _library_of_array(x) if x is not None else _GENERIC
+    if lib is _GENERIC and backend is not None:
+        lib = backend.library
+    lib.synchronize(x)
 
 
 def available_backends() -> list[str]:
@@ -375,7 +565,9 @@ def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any
     different libraries, a ``ValueError`` two on different devices. ``remedy`` replaces the
     default advice in the message.
     """
-    first, xp, device = None, None, None
+    first: str | None = None
+    xp: Any = None
+    device: Any = None
     for name, a in arrays.items():
         if not is_array(a):
             raise TypeError(

@@ -11,26 +11,87 @@ Needs scikit-learn (``pip install "xpnet[sklearn]"``); ``import xpnet`` does not
 
 from __future__ import annotations
 
-import numbers
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin
-    from sklearn.utils import check_random_state
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
+    from sklearn.utils._param_validation import (  # type: ignore[import-untyped]
+        InvalidParameterError,
+    )
+    from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
+        check_classification_targets,
+    )
+    from sklearn.utils.validation import (  # type: ignore[import-untyped]
+        check_is_fitted,
+        validate_data,
+    )
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without sklearn
     raise ImportError(
         'xpnet.MLPClassifier needs scikit-learn >= 1.6: pip install "xpnet[sklearn]"'
     ) from exc
 
 from .activations import ACTIVATIONS
+from .backend import DTYPES, normalize_backend_name
+from .initializers import INITS
+from .optimizers import OPTIMIZERS, Optimizer
 from .training import train
+from .validation import (
+    check_choice,
+    check_int,
+    check_int_or,
+    check_keep_prob,
+    check_nonnegative,
+    check_positive,
+    check_seed,
+)
 
 _FLOATS = (np.float64, np.float32)
 HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.output_only)
+
+
+# -- the checks of the hyperparameters ----------------------------------------------------------
+
+
+def _check_hidden_layer_sizes(value: Any) -> list[int]:
+    """One int, or a tuple (any iterable) of ints, each >= 1; ``()`` is logistic regression."""
+    if isinstance(value, str):
+        raise TypeError(
+            f"hidden_layer_sizes must be an int or a tuple of ints such as (20, 7, 5), "
+            f"got {value!r}"
+        )
+    if isinstance(value, Iterable):
+        return [check_int(f"hidden_layer_sizes[{i}]", n, minimum=1) for i, n in enumerate(value)]
+    return [check_int("hidden_layer_sizes", value, minimum=1)]
+
+
+def _check_optimizer(value: Any) -> Any:
+    return value if isinstance(value, Optimizer) else check_choice("optimizer", value, OPTIMIZERS)
+
+
+def _check_backend(value: Any) -> Any:
+    # A name is checked here; a namespace or Backend by train, which resolves it.
+    return normalize_backend_name(value) if isinstance(value, str) else value
+
+
+def _check_dtype(value: Any) -> Any:
+    # A name is checked here; a NumPy or backend dtype by train, which resolves it.
+    return check_choice("dtype", value, DTYPES, what="supported") if isinstance(value, str) else value
+
+
+def _seed_of(value: Any) -> int | None:
+    """``random_state`` as train's seed: ``None``, an int >= 0, or an int drawn from a NumPy
+    ``RandomState`` (as scikit-learn's estimators take it)."""
+    if isinstance(value, np.random.RandomState):
+        return int(value.randint(np.iinfo(np.int32).max))
+    return check_seed("random_state", value)
+
+
+def _checked_by_train(value: Any) -> Any:
+    # device: only the backend's library can tell; train checks it and names it.
+    return value
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -85,6 +146,27 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         As everywhere in scikit-learn.
     """
 
+    #: Every hyperparameter and its check, which returns the value to train with. The checks
+    #: are xpnet's own (the messages of ``xpnet.train``); a bad value raises scikit-learn's
+    #: ``InvalidParameterError``, a ``ValueError`` and a ``TypeError``, as its estimators do.
+    _parameter_checks: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "hidden_layer_sizes": _check_hidden_layer_sizes,
+        "activation": lambda v: check_choice("activation", v, HIDDEN_ACTIVATIONS,
+                                             what="a hidden-layer activation"),
+        "optimizer": _check_optimizer,
+        "learning_rate": lambda v: check_positive("learning_rate", v),
+        "max_iter": lambda v: check_int("max_iter", v, minimum=1),
+        "batch_size": lambda v: check_int_or("batch_size", v, 1, ("auto", None)),
+        "alpha": lambda v: check_nonnegative("alpha", v),
+        "keep_prob": check_keep_prob,
+        "init": lambda v: check_choice("init", v, INITS),
+        "random_state": _seed_of,
+        "backend": _check_backend,
+        "device": _checked_by_train,
+        "dtype": _check_dtype,
+        "verbose": bool,
+    }
+
     def __init__(
         self,
         hidden_layer_sizes: tuple[int, ...] | int = (100,),
@@ -120,6 +202,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+        p = self._checked_params()
         X, y = validate_data(self, X, y, dtype=_FLOATS)
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
@@ -128,17 +211,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 f"MLPClassifier needs samples of at least two classes in y; got one class "
                 f"({classes[0]!r})"
             )
-        hidden = self._hidden_sizes()
+        hidden = p["hidden_layer_sizes"]
         n_out = 1 if len(classes) == 2 else len(classes)
-        self._check_settings()
+        batch = p["batch_size"]
+        if batch == "auto":
+            batch = min(200, X.shape[0])
         self.model_ = train(
             X.T, codes.reshape(1, -1), [X.shape[1], *hidden, n_out],
-            activations=[self.activation] * len(hidden) + ["sigmoid" if n_out == 1 else "softmax"],
-            optimizer=self.optimizer, learning_rate=self.learning_rate,
-            num_epochs=self.max_iter, mini_batch_size=self._batch_size(X.shape[0]),
-            init=self.init, lambd=self.alpha, keep_prob=self.keep_prob, seed=self._seed(),
-            dtype=self.dtype, backend=self.backend, device=self.device,
-            print_cost=bool(self.verbose), print_every=1,
+            activations=[p["activation"]] * len(hidden) + ["sigmoid" if n_out == 1 else "softmax"],
+            optimizer=p["optimizer"], learning_rate=p["learning_rate"],
+            num_epochs=p["max_iter"], mini_batch_size=batch,
+            init=p["init"], lambd=p["alpha"], keep_prob=p["keep_prob"], seed=p["random_state"],
+            dtype=p["dtype"], backend=p["backend"], device=p["device"],
+            print_cost=p["verbose"], print_every=1,
         )
         self.model_.config["classes"] = [str(c) for c in classes.tolist()]  # for `xpnet info`
         self.classes_ = classes
@@ -161,47 +246,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     # -- settings -------------------------------------------------------------------------------
-    def _hidden_sizes(self) -> list[int]:
-        raw: Any = self.hidden_layer_sizes
-        try:
-            sizes = [raw] if isinstance(raw, numbers.Integral) else list(raw)
-        except TypeError:
-            sizes = [raw]
-        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) > 0
-                   for n in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be a tuple of positive ints such as (20, 7, 5), got "
-                f"{raw!r}"
-            )
-        return [int(n) for n in sizes]
-
-    def _check_settings(self) -> None:
-        """Errors that name this estimator's parameters (train() names its own ones)."""
-        if self.activation not in HIDDEN_ACTIVATIONS:
-            raise ValueError(
-                f"activation={self.activation!r} is not a hidden-layer activation; expected one "
-                f"of {', '.join(HIDDEN_ACTIVATIONS)}"
-            )
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
-            raise ValueError(f"alpha must be a number >= 0, got {alpha!r}")
-        if (isinstance(self.max_iter, bool) or not isinstance(self.max_iter, numbers.Integral)
-                or self.max_iter < 1):
-            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
-
-    def _batch_size(self, n_samples: int) -> int | None:
-        size = self.batch_size
-        if size is None:
-            return None
-        if isinstance(size, str) and size == "auto":
-            return min(200, n_samples)
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"batch_size must be 'auto', None or an int >= 1, got {size!r}")
-        return int(size)
-
-    def _seed(self) -> int | None:
-        rs = self.random_state
-        if rs is None or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)):
-            return None if rs is None else int(rs)
-        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
-
+    def _checked_params(self) -> dict[str, Any]:
+        """Every hyperparameter through its check in :attr:`_parameter_checks`."""
+        checked = {}
+        for name, check in self._parameter_checks.items():
+            try:
+                checked[name] = check(getattr(self, name))
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(str(exc)) from None
+        return checked

@@ -12,7 +12,7 @@ from typing import Any
 from .architecture import check_layer_dims
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
-from .validation import check_choice
+from .validation import check_choice, check_positive
 
 #: Name -> weight scale as a function of (n_prev, scale).
 INITS = {
@@ -40,8 +40,7 @@ def initialize_parameters(
     """
     dims = check_layer_dims(layer_dims)
     init = check_choice("init", init, INITS)
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    scale = check_positive("scale", scale, type_error=ValueError)
     be = backend if isinstance(backend, Backend) else get_backend(backend, device=device)
     dt = be.dtype(dtype)
     rng = as_random_state(seed)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
+from .validation import check_columns, check_int, check_matrix
 
 
 def batch_bounds(m: int, mini_batch_size: int) -> Iterator[tuple[int, int]]:
@@ -35,18 +36,13 @@ def random_mini_batches(
     All batches hold ``mini_batch_size`` examples except the last, which holds the
     ``m mod mini_batch_size`` remaining ones (when that is not zero).
     """
-    if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int):
-        raise TypeError(f"mini_batch_size must be an int, got {mini_batch_size!r}")
-    if mini_batch_size < 1:
-        raise ValueError(f"mini_batch_size must be >= 1, got {mini_batch_size}")
+    mini_batch_size = check_int("mini_batch_size", mini_batch_size, minimum=1)
     be = get_backend(None, X, Y)
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
-        raise ValueError(
-            f"X (features, m) and Y (outputs, m) must be 2-D with the same number of columns; "
-            f"got X {tuple(X.shape)} and Y {tuple(Y.shape)}"
-        )
-    xp = be.xp
+    check_matrix("X", X, "features, examples")
+    check_matrix("Y", Y, "outputs, examples")
     m = X.shape[1]
+    check_columns(Y, m, Y.shape[0])
+    xp = be.xp
     order = shuffled_indices(be, as_random_state(seed), m)
     X_shuf = xp.take(X, order, axis=1)
     Y_shuf = xp.take(Y, order, axis=1)

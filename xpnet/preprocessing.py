@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import get_backend
+from .validation import check_int
 
 
 def one_hot(labels: Any, num_classes: int, *, dtype: Any = "float32", backend: Any = None) -> Any:
@@ -13,8 +14,7 @@ def one_hot(labels: Any, num_classes: int, *, dtype: Any = "float32", backend: A
     The result lives in the labels' namespace (or ``backend``). Labels outside
     ``0..num_classes-1`` raise a ``ValueError``.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    num_classes = check_int("num_classes", num_classes, minimum=1, type_error=ValueError)
     be = get_backend(backend, labels)
     xp = be.xp
     y = be.asarray(labels)

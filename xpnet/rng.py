@@ -13,17 +13,14 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend
+from .validation import check_seed
 
 
 class RandomState:
     """A seeded host-side generator; ``RandomState(0)`` is reproducible across backends."""
 
     def __init__(self, seed: int | None = None) -> None:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed must be non-negative, got {seed}")
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self._gen = np.random.default_rng(seed)
 
     def normal(self, shape: tuple[int, ...]) -> np.ndarray:
@@ -43,7 +40,7 @@ class RandomState:
     # -- checkpoints ------------------------------------------------------------------------
     def get_state(self) -> dict:
         """The generator's state, JSON-serialisable, for checkpoints."""
-        return self._gen.bit_generator.state
+        return dict(self._gen.bit_generator.state)
 
     def set_state(self, state: dict) -> None:
         self._gen.bit_generator.state = state

@@ -11,21 +11,29 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 # -- scalars and names --------------------------------------------------------------------------
+#
+# ``type_error`` (where a check has it) is the exception raised for a value of the wrong kind:
+# ``TypeError`` unless a caller raised ``ValueError`` for every bad value before these checks
+# existed, and keeps doing so.
 
 
-def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
-    """``value`` lower-cased when it is one of ``choices``; else an error naming the nearest."""
+def check_choice(name: str, value: Any, choices: Iterable[str], *, what: str = "known") -> str:
+    """``value`` lower-cased when it is one of ``choices``; else an error naming the nearest.
+
+    ``what`` completes "``name=value`` is not ...": ``"known"``, ``"supported"``,
+    ``"a hidden-layer activation"``.
+    """
     choices = list(choices)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     key = value.lower()
     if key not in choices:
         raise ValueError(
-            f"{name}={value!r} is not known; expected one of {', '.join(choices)}."
+            f"{name}={value!r} is not {what}; expected one of {', '.join(choices)}."
             f"{did_you_mean(key, choices)}"
         )
     return key
@@ -38,39 +46,73 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: Any, minimum: int, *,
+              type_error: type[Exception] = TypeError) -> int:
+    """``value`` (a Python or NumPy integer, not a bool) as an int ``>= minimum``."""
+    if not _is_int(value):
+        raise type_error(f"{name} must be an int >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
-def _check_real(name: str, value: Any, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def check_int_or(name: str, value: Any, minimum: int, options: Sequence[Any]) -> Any:
+    """``value`` itself when it is one of ``options`` (``None``, ``"auto"``), else an int
+    ``>= minimum``; both errors list the options: "must be 'auto', None or an int >= 1"."""
+    if any(value is option or (isinstance(value, str) and value == option) for option in options):
+        return value
+    expected = ", ".join(map(repr, options)) + f" or an int >= {minimum}"
+    if not _is_int(value):
         raise TypeError(f"{name} must be {expected}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}, got {value}")
+    return int(value)
+
+
+def check_seed(name: str, value: Any) -> int | None:
+    """A random seed: ``None`` (a fresh one) or an int ``>= 0``."""
+    seed: int | None = check_int_or(name, value, 0, (None,))
+    return seed
+
+
+def _check_real(name: str, value: Any, expected: str,
+                type_error: type[Exception] = TypeError) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise type_error(f"{name} must be {expected}, got {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"{name} must be {expected}, got {value}")
     return float(value)
 
 
+def check_fraction(name: str, value: Any, note: str = "") -> float:
+    """A value in (0, 1], such as a keep probability or a decay factor; ``note`` follows the
+    interval in the message (``" (1 means no dropout)"``)."""
+    value = _check_real(name, value, "a number in (0, 1]")
+    if not (0.0 < value <= 1.0):
+        raise ValueError(f"{name} must be in (0, 1]{note}, got {value}")
+    return value
+
+
 def check_keep_prob(keep_prob: Any) -> float:
-    keep_prob = _check_real("keep_prob", keep_prob, "a number in (0, 1]")
-    if not (0.0 < keep_prob <= 1.0):
-        raise ValueError(f"keep_prob must be in (0, 1] (1 means no dropout), got {keep_prob}")
-    return keep_prob
+    """Inverted dropout's keep probability, in (0, 1]."""
+    return check_fraction("keep_prob", keep_prob, " (1 means no dropout)")
 
 
 def check_nonnegative(name: str, value: Any) -> float:
+    """A finite number ``>= 0``, as a float."""
     value = _check_real(name, value, "a finite number >= 0")
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return value
 
 
-def check_positive(name: str, value: Any) -> float:
-    value = _check_real(name, value, "a finite number > 0")
+def check_positive(name: str, value: Any, *, type_error: type[Exception] = TypeError) -> float:
+    """A finite number ``> 0``, as a float."""
+    value = _check_real(name, value, "a finite number > 0", type_error)
     if value <= 0:
         raise ValueError(f"{name} must be > 0, got {value}")
     return value
@@ -85,6 +127,7 @@ def check_unit_interval(name: str, value: Any) -> float:
 
 
 def check_callable(name: str, value: Any) -> None:
+    """A function, or ``None``."""
     if value is not None and not callable(value):
         raise TypeError(f"{name} must be a function or None, got {type(value).__name__}")
 
@@ -97,7 +140,7 @@ def describe(x: Any) -> str:
     return f"{type(x).__name__} of shape {tuple(shape)}" if shape is not None else repr(x)
 
 
-_RESHAPE_HINTS = {
+_RESHAPE_HINTS: dict[tuple[str, Any], str] = {
     ("X", 1): "; for one example use X.reshape(-1, 1), for one feature X.reshape(1, -1)",
     ("Y", 1): "; reshape a vector of labels with Y.reshape(1, -1)",
     ("X", 3): "; flatten images (m, h, w[, c]) with X.reshape(X.shape[0], -1).T",
