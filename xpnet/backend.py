@@ -152,7 +152,7 @@ class CuPy(Library):
     install_hint = 'pip install "xpnet[gpu]"  (CuPy for CUDA 12; see https://docs.cupy.dev for others)'
 
     def check_usable(self) -> None:
-        import cupy  # type: ignore[import-not-found]
+        import cupy
 
         try:
             count = cupy.cuda.runtime.getDeviceCount()
@@ -218,7 +218,7 @@ class Torch(Library):
         return bool(array_api_compat.is_torch_array(x))
 
     def device(self, device: Any) -> Any:
-        import torch  # type: ignore[import-not-found]
+        import torch
 
         try:
             return torch.device(device)
@@ -254,7 +254,7 @@ class JAX(Library):
     def check_dtype(self, name: str) -> None:
         if name != "float64":
             return
-        import jax  # type: ignore[import-not-found]
+        import jax
 
         if not jax.config.read("jax_enable_x64"):
             raise ValueError(

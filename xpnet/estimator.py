@@ -17,14 +17,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
-    from sklearn.utils._param_validation import (  # type: ignore[import-untyped]
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.utils._param_validation import (
         InvalidParameterError,
     )
-    from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
+    from sklearn.utils.multiclass import (
         check_classification_targets,
     )
-    from sklearn.utils.validation import (  # type: ignore[import-untyped]
+    from sklearn.utils.validation import (
         check_is_fitted,
         validate_data,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .architecture import check_layer_dims
+from .architecture import Architecture
 from .backend import Backend, get_backend
 from .rng import RandomState, as_random_state
 from .validation import check_choice, check_positive
@@ -38,19 +38,19 @@ def initialize_parameters(
     ``init`` is ``"zeros"``, ``"random"`` (standard normal × ``scale``), ``"xavier"``
     (× √(1/n_prev)) or ``"he"`` (× √(2/n_prev)). ``backend=None`` gives NumPy arrays.
     """
-    dims = check_layer_dims(layer_dims)
+    arch = Architecture.of(layer_dims)  # the activations do not change the shapes
     init = check_choice("init", init, INITS)
     scale = check_positive("scale", scale, type_error=ValueError)
     be = backend if isinstance(backend, Backend) else get_backend(backend, device=device)
     dt = be.dtype(dtype)
     rng = as_random_state(seed)
     params = {}
-    for l in range(1, len(dims)):
-        shape = (dims[l], dims[l - 1])
-        factor = INITS[init](dims[l - 1], scale)
+    for layer in arch.layers:
+        shapes = layer.param_shapes()
+        factor = INITS[init](layer.n_in, scale)
         if factor:
-            params[f"W{l}"] = be.asarray(rng.normal(shape) * factor, dtype=dt)
+            params[layer.weight] = be.asarray(rng.normal(shapes[layer.weight]) * factor, dtype=dt)
         else:
-            params[f"W{l}"] = be.xp.zeros(shape, dtype=dt, device=be.device)
-        params[f"b{l}"] = be.xp.zeros((dims[l], 1), dtype=dt, device=be.device)
+            params[layer.weight] = be.xp.zeros(shapes[layer.weight], dtype=dt, device=be.device)
+        params[layer.bias] = be.xp.zeros(shapes[layer.bias], dtype=dt, device=be.device)
     return params

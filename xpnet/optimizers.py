@@ -69,6 +69,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     _slots = ("v",)
+    v: dict[str, Any]  # the velocity of each parameter
 
     def __init__(self, learning_rate: float = 0.0075, beta: float = 0.9) -> None:
         super().__init__(learning_rate)
@@ -89,6 +90,7 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     _slots = ("s",)
+    s: dict[str, Any]  # the average of each parameter's squared gradient
 
     def __init__(self, learning_rate: float = 0.0075, beta: float = 0.999,
                  epsilon: float = 1e-8) -> None:
@@ -115,6 +117,8 @@ class Adam(Optimizer):
 
     name = "adam"
     _slots = ("v", "s")
+    v: dict[str, Any]  # first moments
+    s: dict[str, Any]  # second moments
 
     def __init__(self, learning_rate: float = 0.0075, beta1: float = 0.9, beta2: float = 0.999,
                  epsilon: float = 1e-8) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from .architecture import Architecture, num_layers_of
 from .backend import Backend, as_data, check_same_library, dtype_name, get_backend, is_array
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .engines import make_engine, run_epoch
+from .engines import Engine, make_engine, run_epoch
 from .initializers import INITS, initialize_parameters
 from .model import Model
 from .optimizers import Optimizer, get_optimizer
@@ -210,7 +210,7 @@ class _Loop:
     epoch before (their parameters are finite).
     """
 
-    def __init__(self, eng: Any, model: Model, rng: RandomState, m: int, batch: int,
+    def __init__(self, eng: Engine, model: Model, rng: RandomState, m: int, batch: int,
                  lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
                  checkpoint: str | os.PathLike | None, every: int | None) -> None:
         self.eng, self.model, self.rng = eng, model, rng
@@ -312,7 +312,7 @@ class _Loop:
         return f" (checkpoint: {self.checkpoint})" if self.checkpoint is not None else ""
 
 
-def _continue_from(saved: Checkpoint, eng: Any, rng: RandomState, model: Model) -> None:
+def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:
     """Put the optimizer state, random state and cost history of ``saved`` back."""
     eng.load_state_dict(saved.optimizer_state_on(eng.backend))
     rng.set_state(saved.rng_state)
