@@ -10,11 +10,13 @@ Each pairing has the same output gradient, ``dZ_L = (A_L − Y) / m``, so the ba
 divides by ``A_L``. Costs are computed from the logits ``Z_L`` when they are known (the training
 loop always passes them): log-sum-exp and ``log1p(exp(−|z|))`` never take ``log(0)``, so a
 saturated output gives a large finite cost, not NaN. Given only ``A_L``, probabilities are
-clipped to ``[eps, 1 − eps]`` of their dtype.
+clipped to ``[eps, 1 − eps]`` of their dtype, and :func:`compute_cost` warns when that clipping
+lowered the cost (an output saturated on the wrong side of its target).
 """
 
 from __future__ import annotations
 
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -54,6 +56,23 @@ def loss_sum_from_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str
         return -xp.sum(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P))
     if activation == "softmax":
         return -xp.sum(Y * xp.log(P))
+    raise ValueError(f"no loss is defined for an output activation {activation!r}")
+
+
+def loss_gradient(xp: ModuleType, AL: Any, Y: Any, activation: str) -> Any:
+    """``dAL``: the derivative of the per-example loss with respect to the outputs ``AL``.
+
+    Cross-entropy divides by the outputs: ``−(Y/AL − (1−Y)/(1−AL))`` for sigmoid, ``−Y/AL`` for
+    softmax; squared error gives ``AL − Y``. Chained with the output activation's gradient it is
+    the ``dZ_L = A_L − Y`` that the backward pass uses directly (without dividing by ``AL``);
+    it is here for the course's step-by-step backward pass (:mod:`xpnet.course`).
+    """
+    if activation == "sigmoid":
+        return -(Y / AL - (1.0 - Y) / (1.0 - AL))
+    if activation == "softmax":
+        return -(Y / AL)
+    if activation == "linear":
+        return AL - Y
     raise ValueError(f"no loss is defined for an output activation {activation!r}")
 
 
@@ -99,7 +118,10 @@ def compute_cost(
     ``activation=None`` infers sigmoid for one output row and softmax for several; pass
     ``activation="linear"`` for regression. With ``lambd > 0`` the L2 term
     ``λ/(2m)·Σ‖W_l‖²`` of ``params`` is added. Pass ``logits=caches[-1].Z`` for the exact,
-    overflow-free value from the logits.
+    overflow-free value from the logits. Without ``logits``, probabilities are clipped to
+    ``[eps, 1 − eps]``; when that lowers the cost (outputs saturated at the wrong end of their
+    targets, whose true loss is larger, infinite at exactly 0 or 1) a ``UserWarning`` says so
+    and points to ``logits=``.
 
     The arrays must come from one library and device, share one shape and be finite; for a
     cross-entropy ``AL`` and ``Y`` must lie in [0, 1] (``AL`` of exactly 0 or 1 is clipped, so
@@ -119,7 +141,31 @@ def compute_cost(
         _check_probabilities(xp, AL, Y, activation)
     if Y.dtype != AL.dtype:
         Y = xp.astype(Y, AL.dtype)
-    return float(cost_array(xp, AL, Y, activation, logits=logits, params=params, lambd=lambd))
+    cost = float(cost_array(xp, AL, Y, activation, logits=logits, params=params, lambd=lambd))
+    if logits is None and activation != "linear":
+        _warn_if_clipped(xp, AL, Y, activation, cost)
+    return cost
+
+
+def _warn_if_clipped(xp: ModuleType, AL: Any, Y: Any, activation: str, cost: float) -> None:
+    """Warn when clipping ``AL`` to ``[eps, 1 − eps]`` lowered the cost: an output saturated at
+    the wrong end (``AL`` within eps of 0 where ``Y > 0``, or of 1 where ``Y < 1`` for sigmoid),
+    whose true loss is larger than the clipped one (infinite at exactly 0 or 1). Saturation at
+    the right end changes the cost by at most eps per example and is not reported."""
+    eps = float(xp.finfo(AL.dtype).eps)
+    wrong = (AL < eps) & (Y > 0)
+    if activation == "sigmoid":
+        wrong = wrong | ((AL > 1.0 - eps) & (Y < 1))
+    count = int(xp.sum(xp.astype(wrong, xp.int64)))
+    if count:
+        warnings.warn(
+            f"compute_cost: {count} of the outputs AL are saturated at 0 or 1 (within "
+            f"{eps:.3g}) on the wrong side of Y; their probabilities were clipped to "
+            f"[eps, 1 - eps], so the returned cost {cost:.6g} is below the true cross-entropy "
+            "(infinite for outputs of exactly 0 or 1). Pass logits=caches[-1].Z (the output "
+            "layer's Z) for the exact cost",
+            UserWarning, stacklevel=3,
+        )
 
 
 def _check_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str) -> None:

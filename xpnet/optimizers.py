@@ -86,13 +86,17 @@ class Momentum(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``."""
+    """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``.
+
+    ``beta`` is 0.9 by default, as in the course (Improving Deep Neural Networks, week 2) and
+    Keras's ``rho``.
+    """
 
     name = "rmsprop"
     _slots = ("s",)
     s: dict[str, Any]  # the average of each parameter's squared gradient
 
-    def __init__(self, learning_rate: float = 0.0075, beta: float = 0.999,
+    def __init__(self, learning_rate: float = 0.0075, beta: float = 0.9,
                  epsilon: float = 1e-8) -> None:
         super().__init__(learning_rate)
         self.beta = check_unit_interval("beta", beta)
@@ -137,9 +141,14 @@ class Adam(Optimizer):
         v = (1.0 - b1) * dP if v is None else b1 * v + (1.0 - b1) * dP
         s = (1.0 - b2) * dP * dP if s is None else b2 * s + (1.0 - b2) * dP * dP
         self.v[key], self.s[key] = v, s
-        v_hat = v / (1.0 - b1**self.t)
-        s_hat = s / (1.0 - b2**self.t)
+        v_hat, s_hat = self.bias_corrected(key)
         return P - self.learning_rate * v_hat / (xp.sqrt(s_hat) + self.epsilon)
+
+    def bias_corrected(self, key: str) -> tuple[Any, Any]:
+        """``(v̂, ŝ)`` of parameter ``key`` after step ``t``: the moments divided by
+        ``1 − β1^t`` and ``1 − β2^t`` (the course's ``v_corrected`` and ``s_corrected``)."""
+        return (self.v[key] / (1.0 - self.beta1**self.t),
+                self.s[key] / (1.0 - self.beta2**self.t))
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
