@@ -68,3 +68,82 @@ def test_gradient_check_converts_float32_parameters_to_float64():
     Y = np.array([[1, 0, 1, 1, 0]], dtype=np.float32)
     assert xpnet.gradient_check(params, X, Y, ["tanh", "sigmoid"]) < 1e-7
     assert backend.name == "numpy"
+
+
+# -- checking the user's gradients ---------------------------------------------------------------
+
+
+def test_gradient_check_takes_the_gradients_to_check(backend):
+    params, X, Y, acts = _problem(backend, "sigmoid", "tanh", 1)
+    AL, caches = xpnet.forward(X, params, acts)
+    grads = xpnet.backward(AL, Y, caches, acts, lambd=0.7)
+    assert xpnet.gradient_check(params, X, Y, acts, gradients=grads, lambd=0.7) < 1e-7
+    # the user's gradients, not xpnet's, are checked: forgetting the L2 term is found
+    plain = xpnet.backward(AL, Y, caches, acts)
+    assert xpnet.gradient_check(params, X, Y, acts, gradients=plain, lambd=0.7) > 1e-4
+
+
+def test_per_parameter_breakdown_names_the_parameter_that_is_off(backend):
+    params, X, Y, acts = _problem(backend, "sigmoid", "relu", 1)
+    AL, caches = xpnet.forward(X, params, acts)
+    grads = xpnet.backward(AL, Y, caches, acts)
+    good = xpnet.gradient_check(params, X, Y, acts, gradients=grads, return_details=True)
+    assert isinstance(good, xpnet.GradientCheck)
+    assert good.ok and good.off == () and "match" in good.message
+    assert list(good.per_parameter) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert all(d < 1e-7 for d in good.per_parameter.values())
+    assert {k: tuple(v.shape) for k, v in good.grad.items()} == \
+        {k: tuple(v.shape) for k, v in params.items()}
+
+    bad = xpnet.gradient_check(params, X, Y, acts, gradients={**grads, "dW2": 2 * grads["dW2"]},
+                               return_details=True)
+    assert not bad.ok and bad.off == ("W2",)
+    assert bad.per_parameter["W2"] == pytest.approx(1 / 3, rel=1e-6)  # |2g - g| / (|2g| + |g|)
+    assert "off: W2" in bad.message and str(bad) == bad.message
+    assert bad.difference == xpnet.gradient_check(
+        params, X, Y, acts, gradients={**grads, "dW2": 2 * grads["dW2"]})
+
+
+def test_the_course_form_without_activations_and_with_extra_gradient_keys():
+    """gradient_check(parameters, X, Y, gradients=...) as the course's gradient_check_n: ReLU
+    hidden layers and a sigmoid output by default; the course's dA/dZ entries are ignored."""
+    backend = xpnet.get_backend("numpy")
+    params, X, Y, acts = _problem(backend, "sigmoid", "relu", 1)
+    AL, caches = xpnet.forward(X, params, ["relu", "relu", "sigmoid"])
+    grads = xpnet.backward(AL, Y, caches, ["relu", "relu", "sigmoid"], return_dX=True)
+    grads["dZ3"] = AL - Y
+    assert xpnet.gradient_check(params, X, Y, gradients=grads) < 1e-7
+
+
+def test_gradients_are_checked_before_any_work():
+    backend = xpnet.get_backend("numpy")
+    params, X, Y, acts = _problem(backend, "sigmoid", "relu", 1)
+    grads = {"d" + k: np.zeros(v.shape) for k, v in params.items()}
+    with pytest.raises(ValueError, match="gradients has no 'db2' for parameter 'b2'"):
+        xpnet.gradient_check(params, X, Y, acts, gradients={k: v for k, v in grads.items()
+                                                             if k != "db2"})
+    with pytest.raises(ValueError, match=r"gradients\['dW1'\] has shape \(4, 5\) but W1 has "
+                                         r"shape \(5, 4\)"):
+        xpnet.gradient_check(params, X, Y, acts, gradients={**grads, "dW1": np.zeros((4, 5))})
+    with pytest.raises(TypeError, match="gradients must be a dict"):
+        xpnet.gradient_check(params, X, Y, acts, gradients=[1, 2])
+    with pytest.raises(ValueError, match="contains NaN"):
+        xpnet.gradient_check(params, X, Y, acts,
+                             gradients={**grads, "db1": np.full((5, 1), np.nan)})
+
+
+def test_a_1d_y_gets_the_same_clear_error_as_backward():
+    backend = xpnet.get_backend("numpy")
+    params, X, Y, acts = _problem(backend, "sigmoid", "relu", 1)
+    y = Y[0]
+    with pytest.raises(ValueError) as from_check:
+        xpnet.gradient_check(params, X, y, acts)
+    AL, caches = xpnet.forward(X, params, acts)
+    with pytest.raises(ValueError) as from_backward:
+        xpnet.backward(AL, y, caches, acts)
+    assert str(from_check.value) == str(from_backward.value)
+    assert "Y.reshape(1, -1)" in str(from_check.value)
+    with pytest.raises(ValueError, match="Y has 5 columns"):
+        xpnet.gradient_check(params, X, Y[:, :5], acts)
+    with pytest.raises(ValueError, match="X has 3 rows"):
+        xpnet.gradient_check(params, X[:3], Y, acts)

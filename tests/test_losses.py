@@ -1,6 +1,7 @@
 """Costs: hand-checked values, stability for saturated outputs, logits vs probabilities, L2."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -51,8 +52,48 @@ def test_lambd_without_params_is_an_error(backend):
 def test_saturated_probabilities_give_a_finite_cost(backend, dtype):
     AL = backend.asarray([[0.0, 1.0, 1.0, 0.0]], dtype)
     Y = backend.asarray([[1.0, 0.0, 1.0, 0.0]], dtype)
-    cost = xpnet.compute_cost(AL, Y)
+    with pytest.warns(UserWarning, match=r"2 of the outputs AL are saturated.*logits="):
+        cost = xpnet.compute_cost(AL, Y)
     assert math.isfinite(cost) and cost > 1.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_clipping_warns_only_when_it_lowers_the_cost(backend, dtype):
+    """Outputs saturated on the right side of their targets change the cost by at most eps per
+    example (no warning); on the wrong side their true loss is larger (a warning)."""
+    right = backend.asarray([[1.0, 0.0, 0.7]], dtype)
+    Y = backend.asarray([[1.0, 0.0, 1.0]], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xpnet.compute_cost(right, Y)
+        xpnet.compute_cost(backend.asarray([[0.0, 0.5]], dtype), backend.asarray([[1.0, 1.0]],
+                                                                                   dtype),
+                           logits=backend.asarray([[-800.0, 0.0]], dtype))
+    with pytest.warns(UserWarning, match="1 of the outputs"):
+        xpnet.compute_cost(backend.asarray([[1.0, 0.0, 0.7]], dtype),
+                           backend.asarray([[0.0, 0.0, 1.0]], dtype))
+    # softmax: a class given probability 0 where Y says it is the one
+    AL = backend.asarray([[1.0, 0.5], [0.0, 0.5]], dtype)
+    with pytest.warns(UserWarning, match="1 of the outputs"):
+        xpnet.compute_cost(AL, backend.asarray([[0.0, 1.0], [1.0, 0.0]], dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xpnet.compute_cost(AL, backend.asarray([[1.0, 1.0], [0.0, 0.0]], dtype))
+
+
+def test_clipped_cost_of_a_saturated_net_is_far_below_the_true_one():
+    """The course's "random ×10" start (circles, weights N(0, 1)·10) saturates its outputs: from
+    the probabilities the cost is clipped, from the logits it is the true one."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 300))
+    Y = (rng.random((1, 300)) > 0.5).astype(float)
+    params = xpnet.initialize_parameters([2, 10, 5, 1], "random", scale=10.0, seed=3,
+                                         dtype="float64")
+    AL, caches = xpnet.forward(X, params, ["relu", "relu", "sigmoid"])
+    exact = xpnet.compute_cost(AL, Y, logits=caches[-1].Z)
+    with pytest.warns(UserWarning, match="logits="):
+        clipped = xpnet.compute_cost(AL, Y)
+    assert clipped < exact / 2
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "softmax"])

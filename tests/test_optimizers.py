@@ -35,6 +35,21 @@ def test_rmsprop_step(backend):
     assert float(host(p["W1"])[0, 0]) == pytest.approx(1 - 0.01 * 2 / (math.sqrt(0.4) + 1e-8))
 
 
+def test_rmsprop_default_beta_is_the_courses():
+    assert xpnet.RMSProp().beta == 0.9  # the course's β and Keras's rho
+    assert xpnet.get_optimizer("rmsprop").beta == 0.9
+
+
+def test_adam_bias_corrected_moments():
+    opt = xpnet.Adam(learning_rate=0.01)
+    p = {"W1": np.ones((1, 1))}
+    opt.step(p, {"dW1": np.full((1, 1), 0.5)})
+    opt.step(p, {"dW1": np.full((1, 1), -1.0)})
+    v_hat, s_hat = opt.bias_corrected("W1")
+    assert v_hat[0, 0] == pytest.approx((0.9 * 0.05 - 0.1) / (1 - 0.81))
+    assert s_hat[0, 0] == pytest.approx((0.999 * 0.00025 + 0.001) / (1 - 0.999**2))
+
+
 def test_adam_bias_correction_uses_the_step_count(backend):
     opt = xpnet.Adam(learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)
     p, g = _one(backend, 1.0, 0.5)

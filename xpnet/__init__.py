@@ -22,7 +22,7 @@ from .backend import (
     to_numpy,
 )
 from .files import ModelFileError
-from .gradcheck import gradient_check
+from .gradcheck import GradientCheck, gradient_check
 from .initializers import initialize_parameters
 from .losses import compute_cost
 from .minibatches import random_mini_batches
@@ -44,6 +44,7 @@ __all__ = [
     "BACKENDS",
     "DivergenceError",
     "GD",
+    "GradientCheck",
     "OPTIMIZERS",
     "Adam",
     "Backend",
