@@ -490,3 +490,18 @@ def test_dropout_masks_are_checked():
                                                 masks=[np.ones((2, 5)), np.full((3, 5), 0.5)])
     with pytest.raises(TypeError, match="cache must be the tuple forward_propagation_with_dropout"):
         course.backward_propagation_with_dropout(X, np.ones((1, 5)), (1, 2, 3), 0.5)
+
+
+# -- the README's example -------------------------------------------------------------------------
+
+
+def test_readme_example_runs_and_prints_what_the_readme_says(capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The course's building blocks", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    printed = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == printed

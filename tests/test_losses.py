@@ -125,3 +125,23 @@ def test_logits_and_probabilities_agree_when_not_saturated(backend, rng):
 def test_shape_mismatch_is_reported(backend):
     with pytest.raises(ValueError, match=r"AL has shape \(1, 3\) but Y has shape \(1, 2\)"):
         xpnet.compute_cost(backend.asarray([[0.5, 0.5, 0.5]]), backend.asarray([[1.0, 0.0]]))
+
+
+def test_the_courses_random_x10_start_on_the_circles():
+    """The issue's figures: the course's weights N(0, 1)·10 (``np.random.seed(3)``) on the
+    circles give 18.02 from clipped probabilities and 1773.59 from the logits."""
+    pytest.importorskip("sklearn", reason="make_circles needs scikit-learn")
+    from xpnet import datasets
+
+    data = datasets.make_circles(dtype="float64")
+    draws = np.random.RandomState(3)  # the course's np.random.seed(3); np.random.randn
+    dims = [2, 10, 5, 1]
+    params = {}
+    for l in range(1, 4):
+        params[f"W{l}"] = draws.randn(dims[l], dims[l - 1]) * 10
+        params[f"b{l}"] = np.zeros((dims[l], 1))
+    AL, caches = xpnet.forward(data.train_x, params, ["relu", "relu", "sigmoid"])
+    Y = data.train_y.astype(float)
+    assert xpnet.compute_cost(AL, Y, logits=caches[-1].Z) == pytest.approx(1773.586, abs=1e-3)
+    with pytest.warns(UserWarning, match="150 of the outputs"):
+        assert xpnet.compute_cost(AL, Y) == pytest.approx(18.0218, abs=1e-4)
