@@ -167,6 +167,7 @@ def train(
     if resume is not None:
         saved = load_checkpoint(resume)
         saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
+        _warn_if_hyperparameters_changed(saved, opt)
         params = saved.params_on(be)
     elif params is None:
         params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
@@ -310,6 +311,22 @@ class _Loop:
 
     def _saved_note(self) -> str:
         return f" (checkpoint: {self.checkpoint})" if self.checkpoint is not None else ""
+
+
+def _warn_if_hyperparameters_changed(saved: Checkpoint, opt: Optimizer) -> None:
+    """Resuming with other betas or epsilon than the checkpoint's run is a different run (say, an
+    RMSProp checkpoint written while its default β was 0.999): say so. The learning rate may
+    differ (schedules change it)."""
+    changed = {k: (saved.config[k], v) for k, v in opt.hyperparameters().items()
+               if k != "learning_rate" and k in saved.config and saved.config[k] != v}
+    if changed:
+        detail = ", ".join(f"{k}={new!r} (the checkpoint's run used {old!r})"
+                           for k, (old, new) in changed.items())
+        warnings.warn(
+            f"resume={saved.path!r} continues with {detail}, so the run will not be the one "
+            f"the checkpoint started; pass optimizer=xpnet.{type(opt).__name__}("
+            + ", ".join(f"{k}={old!r}" for k, (old, _) in changed.items()) + ") to keep it",
+            UserWarning, stacklevel=3)
 
 
 def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:
