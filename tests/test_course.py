@@ -488,6 +488,9 @@ def test_dropout_masks_are_checked():
     with pytest.raises(ValueError, match="0/1"):
         course.forward_propagation_with_dropout(X, params, 0.5,
                                                 masks=[np.ones((2, 5)), np.full((3, 5), 0.5)])
+    _, cache = course.forward_propagation(X, params)
+    with pytest.raises(ValueError, match="AL has 5 columns .* but X has 3"):
+        course.backward_propagation_with_regularization(X[:, :3], np.ones((1, 5)), cache, 0.1)
     with pytest.raises(TypeError, match="cache must be the tuple forward_propagation_with_dropout"):
         course.backward_propagation_with_dropout(X, np.ones((1, 5)), (1, 2, 3), 0.5)
 

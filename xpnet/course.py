@@ -32,10 +32,11 @@ Elsewhere xpnet draws from :class:`xpnet.rng.RandomState`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import numpy as np  # only for the course's own draws (np.random.RandomState)
 
 from .activations import Activation, default_activations, get_activation
 from .architecture import check_activations, check_layer_dims, params_layer_dims
@@ -111,7 +112,7 @@ def _course_init(dims: list[int], seed: int, backend: Any) -> dict[str, Any]:
     params = {}
     for l in range(1, len(dims)):
         params[f"W{l}"] = be.asarray(draws.randn(dims[l], dims[l - 1]) * 0.01, dtype="float64")
-        params[f"b{l}"] = be.asarray(np.zeros((dims[l], 1)), dtype="float64")
+        params[f"b{l}"] = be.xp.zeros((dims[l], 1), dtype=be.dtype("float64"), device=be.device)
     return params
 
 
@@ -349,7 +350,9 @@ def _backward_from_cache(X: Any, Y: Any, layers: list[tuple[Any, Any, Any, Any, 
     check_matrix("X", X, "features, examples")
     Y = _like(xp, Y, AL)
     m = X.shape[1]
-    check_columns(AL, m, AL.shape[0])
+    if AL.shape[1] != m:
+        raise ValueError(f"the cache's output AL has {AL.shape[1]} columns (examples) but X has "
+                         f"{m}: pass the X that the forward pass was given")
     acts = check_activations(list(activations) if activations is not None else
                              default_activations(L, AL.shape[0]), L)
     # the output layer's dZ_L = A_L − Y, per example (xpnet.network._backward's, before its /m)
@@ -501,7 +504,7 @@ def _same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
 def _like(xp: Any, Y: Any, AL: Any) -> Any:
     """``Y`` reshaped to ``AL``'s shape (the course's ``Y.reshape(AL.shape)``), in its dtype."""
     if tuple(Y.shape) != tuple(AL.shape):
-        if int(np.prod(Y.shape)) != int(np.prod(AL.shape)):
+        if math.prod(Y.shape) != math.prod(AL.shape):
             raise ValueError(f"Y has shape {tuple(Y.shape)} but the output AL has shape "
                              f"{tuple(AL.shape)}; they must hold the same number of values")
         Y = xp.reshape(Y, tuple(AL.shape))
