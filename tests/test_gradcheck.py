@@ -147,3 +147,10 @@ def test_a_1d_y_gets_the_same_clear_error_as_backward():
         xpnet.gradient_check(params, X, Y[:, :5], acts)
     with pytest.raises(ValueError, match="X has 3 rows"):
         xpnet.gradient_check(params, X[:3], Y, acts)
+
+
+def test_a_difference_over_threshold_without_a_parameter_off_names_the_largest():
+    check = xpnet.GradientCheck(difference=2e-7, per_parameter={"W1": 3e-7, "b1": 1e-9},
+                                grad={}, approx={}, threshold=1e-7, off=())
+    assert not check.ok
+    assert check.message.endswith("largest in W1 (3e-07)")

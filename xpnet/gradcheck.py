@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from .activations import Activation, default_activations
 from .architecture import Architecture, params_layer_dims
@@ -58,14 +58,40 @@ class GradientCheck:
         if self.ok:
             return (f"the gradients match the finite differences: difference = "
                     f"{self.difference:.3g} (threshold {self.threshold:g})")
-        worst = sorted(self.per_parameter.items(), key=lambda kv: -kv[1])
-        named = self.off or tuple(k for k, _ in worst[:1])
-        detail = ", ".join(f"{k} ({self.per_parameter[k]:.3g})" for k in named)
+        if self.off:
+            where = "off: " + ", ".join(f"{k} ({self.per_parameter[k]:.3g})" for k in self.off)
+        else:
+            worst = max(self.per_parameter, key=lambda k: self.per_parameter[k])
+            where = f"largest in {worst} ({self.per_parameter[worst]:.3g})"
         return (f"there is a mistake in the gradients: difference = {self.difference:.3g} "
-                f"(threshold {self.threshold:g}); off: {detail}")
+                f"(threshold {self.threshold:g}); {where}")
 
     def __str__(self) -> str:
         return self.message
+
+
+@overload
+def gradient_check(params: dict[str, Any], X: Any, Y: Any,
+                   activations: Sequence[str | Activation] | None = None, *,
+                   gradients: dict[str, Any] | None = None, epsilon: float = 1e-7,
+                   lambd: float = 0.0, threshold: float = 1e-7,
+                   return_details: Literal[False] = False) -> float: ...
+
+
+@overload
+def gradient_check(params: dict[str, Any], X: Any, Y: Any,
+                   activations: Sequence[str | Activation] | None = None, *,
+                   gradients: dict[str, Any] | None = None, epsilon: float = 1e-7,
+                   lambd: float = 0.0, threshold: float = 1e-7,
+                   return_details: Literal[True]) -> GradientCheck: ...
+
+
+@overload
+def gradient_check(params: dict[str, Any], X: Any, Y: Any,
+                   activations: Sequence[str | Activation] | None = None, *,
+                   gradients: dict[str, Any] | None = None, epsilon: float = 1e-7,
+                   lambd: float = 0.0, threshold: float = 1e-7,
+                   return_details: bool = False) -> float | GradientCheck: ...
 
 
 def gradient_check(
