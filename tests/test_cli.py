@@ -246,7 +246,16 @@ def test_progress_without_tqdm_prints_plain_lines(capsys, tmp_path, monkeypatch)
      "--layers ends with 3 but {csv} has 2 classes; end it with 1 (a sigmoid output) or 2"),
     (["train", "{csv}", "--layers", "2,x"], "argument --layers: '2,x' is not a comma-separated"),
     (["train", "{csv}", "--layers", "2,1", "--test-fraction", "1"], "not a fraction in [0, 1)"),
-    (["train", "{csv}", "--layers", "2,1", "--lr", "-1"], "learning_rate must be > 0"),
+    (["train", "{csv}", "--layers", "2,1", "--lr", "-1"], "--lr must be > 0, got -1"),
+    (["train", "{csv}", "--layers", "2,1", "--lr", "inf"], "--lr must be a finite number > 0"),
+    (["train", "{csv}", "--layers", "2,1", "--lambd", "-0.5"], "--lambd must be >= 0"),
+    (["train", "{csv}", "--layers", "2,1", "--keep-prob", "0"],
+     "--keep-prob must be in (0, 1] (1 means no dropout), got 0"),
+    (["train", "{csv}", "--layers", "2,1", "--out", "{tmp}/nowhere/m.npz"],
+     "--out {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist"),
+    (["train", "{csv}", "--layers", "2,1", "--out", "{tmp}"], "--out '{tmp}' is a folder"),
+    (["train", "{csv}", "--layers", "2,1", "--plot", "{tmp}/nowhere/cost.png"],
+     "--plot {tmp}/nowhere/cost.png: the folder {tmp}/nowhere does not exist"),
     (["train", "{csv}", "--layers", "2,1", "--label-column", "z"], "--label-column 'z' is not"),
     (["train", "{csv}", "--layers", "2,1", "--backend", "cupyy"], "invalid choice: 'cupyy'"),
     (["train", "kitten", "--layers", "2,1"], "DATA 'kitten' is neither a shipped data set"),
@@ -277,6 +286,7 @@ def test_errors_are_one_line_with_status_2(capsys, tmp_path, pets, argv, message
     assert len(err.splitlines()) == 1, err
     assert err.startswith("xpnet") and fill(message) in err
     assert "Traceback" not in err
+    assert "trained" not in out  # found before any work
 
 
 @pytest.mark.parametrize("argv", [["--debug", "info", "none.npz"], ["info", "none.npz", "--debug"]])

@@ -7,10 +7,15 @@ the progress bar, the checks of ``--layers`` against the data, and the summary.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..backend import BACKENDS, DTYPES
@@ -22,9 +27,23 @@ from ..datasets.files import (
     load_training_data,
 )
 from ..initializers import INITS
+from ..model import Model
 from ..optimizers import OPTIMIZERS
-from ..training import DEFAULT_LEARNING_RATE, train
-from ._common import CLIError, count, final_cost, fraction, positive_int, print_rows, shorten, sizes
+from ..training import DEFAULT_LEARNING_RATE, DivergenceError, train
+from ..validation import check_fraction, check_nonnegative, check_positive
+from ._common import (
+    CLIError,
+    check_output_path,
+    check_plot_path,
+    count,
+    final_cost,
+    fraction,
+    name_options,
+    positive_int,
+    print_rows,
+    shorten,
+    sizes,
+)
 
 HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.output_only)
 
@@ -33,6 +52,14 @@ HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.
 OPTIONS = {"source": "DATA", "label_column": "--label-column",
            "label_pattern": "--label-pattern", "image_size": "--image-size",
            "test_fraction": "--test-fraction"}
+#: The option of ``xpnet train`` that gives each argument of :func:`xpnet.train`.
+TRAIN_OPTIONS = {"layer_dims": "--layers", "activations": "--activation",
+                 "optimizer": "--optimizer", "learning_rate": "--lr", "num_epochs": "--epochs",
+                 "mini_batch_size": "--batch-size", "init": "--init", "lambd": "--lambd",
+                 "keep_prob": "--keep-prob", "seed": "--seed", "dtype": "--dtype",
+                 "backend": "--backend", "device": "--device"}
+#: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
+EXIT_INTERRUPTED = 130
 
 DATA_HELP = f"""\
 DATA is one of:
@@ -110,42 +137,116 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the data, train, save the model and print the summary; return the exit status."""
+    """Check the options and output paths, read the data, train, save the model at once, then
+    print the accuracies and plot; return the exit status (130 after Ctrl-C)."""
+    check_options(args)
     data = read_data(args)
     layers = _check_layers(args.layers, data, args.data)
     activations = [args.activation] * (len(layers) - 2) + [
         "sigmoid" if layers[-1] == 1 else "softmax"]
     m = data.train_x.shape[1]
-    progress = Progress(args.epochs, m, enabled=not args.quiet)
-    try:
-        model = train(data.train_x, data.train_y, layers, activations=activations,
-                      optimizer=args.optimizer, learning_rate=args.lr, num_epochs=args.epochs,
-                      mini_batch_size=args.batch_size, init=args.init, lambd=args.lambd,
-                      keep_prob=args.keep_prob, seed=args.seed, dtype=args.dtype,
-                      backend=args.backend, device=_device(args.device), callback=progress)
-    finally:
-        progress.close()
-    model.config.update(data=args.data, classes=data.classes,
-                        input_image=list(data.image) if data.image else None)
-    model.save(args.out)
     n_test = 0 if data.test_x is None else data.test_x.shape[1]
-    rows = [
+    print_rows([
         ("data", f"{args.data}: {m} training and {n_test} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
         ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
-                    f"{model.num_parameters:,} parameters"),
-        ("trained", f"{args.epochs} epochs in {model.config['train_seconds']:.1f} s on "
-                    f"{model.config['backend']} ({args.dtype}), final cost {final_cost(model)}"),
-        ("train accuracy", f"{model.evaluate(data.train_x, data.train_y):.2%}"),
-    ]
-    if data.test_x is not None:
-        rows.append(("test accuracy", f"{model.evaluate(data.test_x, data.test_y):.2%}"))
-    rows.append(("saved", args.out))
+                    f"{num_parameters(layers):,} parameters"),
+    ])
+    run_ = _train(args, data, layers, activations)
+    model = run_.model
+    model.config.update(data=args.data, classes=data.classes,
+                        input_image=list(data.image) if data.image else None)
+    model.save(args.out)
+    if run_.diverged is not None:
+        raise CLIError(_divergence_message(run_.diverged, args))
+    done = len(model.costs)
+    epochs = f"{done} epochs" if done == args.epochs else \
+        f"{done} of {args.epochs} epochs (interrupted)"
+    print_rows([
+        ("trained", f"{epochs} in {run_.seconds:.1f} s on {model.config['backend']} "
+                    f"({args.dtype}), final cost {final_cost(model)}"),
+        ("saved", args.out),
+    ])
+    with np.errstate(all="ignore"):  # a model close to diverging may overflow
+        accuracies = {"train_accuracy": model.evaluate(data.train_x, data.train_y)}
+        if data.test_x is not None:
+            accuracies["test_accuracy"] = model.evaluate(data.test_x, data.test_y)
+    model.config.update(accuracies)
+    model.save(args.out)  # again, with the accuracies for 'xpnet info'
+    print_rows([(key.replace("_", " "), f"{value:.2%}") for key, value in accuracies.items()])
     if args.plot:
         plot_costs(model.costs, args.plot, f"{args.data}: {'-'.join(map(str, layers))}")
-        rows.append(("plotted", args.plot))
-    print_rows(rows)
+        print_rows([("plotted", args.plot)])
+    if run_.interrupted:
+        print(f"xpnet: interrupted after epoch {done} of {args.epochs}; the model trained so "
+              f"far is saved in {args.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """What can be checked before any work: the numbers' ranges and the output paths."""
+    if args.lr is not None:
+        check_positive("--lr", args.lr, type_error=ValueError)
+    check_nonnegative("--lambd", args.lambd)
+    check_fraction("--keep-prob", args.keep_prob, " (1 means no dropout)")
+    check_output_path(args.out, "--out")
+    if args.plot:
+        check_plot_path(args.plot, "--plot")
+
+
+@dataclass
+class _Run:
+    model: Model
+    seconds: float
+    interrupted: bool = False
+    diverged: DivergenceError | None = None
+
+
+def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
+           activations: list[str]) -> _Run:
+    """:func:`xpnet.train` with a progress bar. Ctrl-C and divergence end it with the model
+    trained so far (``interrupted``, ``diverged``); NumPy's floating-point warnings and
+    ``train``'s own warning about Ctrl-C are not shown (the summary says it)."""
+    progress = Progress(args.epochs, data.train_x.shape[1], enabled=not args.quiet)
+    start = time.perf_counter()
+    diverged = None
+    progress.start()
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="training interrupted",
+                                    category=RuntimeWarning)
+            model = train(data.train_x, data.train_y, layers, activations=activations,
+                          optimizer=args.optimizer, learning_rate=args.lr,
+                          num_epochs=args.epochs, mini_batch_size=args.batch_size,
+                          init=args.init, lambd=args.lambd, keep_prob=args.keep_prob,
+                          seed=args.seed, dtype=args.dtype, backend=args.backend,
+                          device=_device(args.device), callback=progress)
+    except DivergenceError as err:
+        diverged, model = err, err.model
+    except (ValueError, TypeError) as exc:  # a setting: name the option, not the argument
+        progress.close(clear=True)
+        raise CLIError(name_options(str(exc), TRAIN_OPTIONS)) from exc
+    except BaseException:
+        progress.close(clear=True)
+        raise
+    progress.close()
+    seconds = time.perf_counter() - start
+    interrupted = diverged is None and len(model.costs) < args.epochs
+    return _Run(model, seconds, interrupted, diverged)
+
+
+def _divergence_message(err: DivergenceError, args: argparse.Namespace) -> str:
+    """One line: the epoch as the progress bar counts them (from 1), what became infinite, the
+    epochs the saved model has, and a lower ``--lr`` to try."""
+    found = re.search(r": (the [^.]*)\.", str(err))
+    what = found[1] if found else "the cost or the parameters became NaN or infinite"
+    kept = len(err.model.costs)
+    lr = DEFAULT_LEARNING_RATE if args.lr is None else args.lr
+    saved = (f"the model after epoch {kept} is saved in {args.out}" if kept else
+             f"the untrained model is saved in {args.out}")
+    return (f"training diverged in epoch {err.epoch + 1} of {args.epochs}: {what}; {saved}. "
+            f"Try a lower --lr (it was {lr:g}; try {lr / 10:g})")
 
 
 def read_data(args: argparse.Namespace) -> TrainingData:
@@ -158,6 +259,11 @@ def read_data(args: argparse.Namespace) -> TrainingData:
         if exc.argument not in OPTIONS:
             raise
         raise CLIError(exc.message_for(OPTIONS[exc.argument])) from exc
+
+
+def num_parameters(layers: Sequence[int]) -> int:
+    """The weights and biases of a network of these layer sizes."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(layers, layers[1:], strict=False))
 
 
 def _check_layers(layers: list[int], data: TrainingData, source: str) -> list[int]:
@@ -181,40 +287,60 @@ def _device(text: str | None) -> int | str | None:
 
 # -- progress and plot ----------------------------------------------------------------------------
 class Progress:
-    """``callback(epoch, cost)`` for :func:`xpnet.train`: a tqdm bar over the epochs with the
-    running cost and examples/s, or (without tqdm) a line every tenth of the run, on stderr.
+    """``callback(epoch, cost)`` for :func:`xpnet.train`, on stderr: a tqdm bar over the
+    epochs with the running cost and examples/s when stderr is a terminal; otherwise (a log
+    file, a pipe, or no tqdm) a plain line every tenth of the run.
 
-    The bar appears with the first epoch's cost, so an error in the settings leaves none behind.
+    :meth:`start` shows the bar at 0 before the first epoch (and starts its clock);
+    ``close(clear=True)`` removes it, for a run that failed before it began.
     """
 
-    def __init__(self, num_epochs: int, num_examples: int, enabled: bool = True) -> None:
+    def __init__(self, num_epochs: int, num_examples: int, enabled: bool = True,
+                 stream: TextIO | None = None) -> None:
         self.num_epochs, self.m, self.enabled = num_epochs, num_examples, enabled
-        self.start = time.perf_counter()
+        self.stream = sys.stderr if stream is None else stream
+        self.start_time = time.perf_counter()
         self.bar: Any = None
-        self.tqdm: Any
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            tqdm = None
-        self.tqdm = tqdm
+        self.tqdm: Any = None
+        if enabled and _is_terminal(self.stream):
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                tqdm = None
+            self.tqdm = tqdm
+
+    def start(self) -> None:
+        """Show the bar (at 0 epochs) and start the clock: call just before training."""
+        self.start_time = time.perf_counter()
+        if self.tqdm is not None and self.bar is None:
+            self.bar = self.tqdm(total=self.num_epochs, unit="epoch", file=self.stream,
+                                 dynamic_ncols=True)
 
     def __call__(self, epoch: int, cost: float) -> None:
         if not self.enabled:
             return
-        rate = self.m * (epoch + 1) / max(time.perf_counter() - self.start, 1e-9)
-        if self.tqdm is not None:
-            if self.bar is None:
-                self.bar = self.tqdm(total=self.num_epochs, unit="epoch", file=sys.stderr,
-                                     dynamic_ncols=True)
+        rate = self.m * (epoch + 1) / max(time.perf_counter() - self.start_time, 1e-9)
+        if self.bar is not None:
             self.bar.set_postfix_str(f"cost {cost:.4f}, {rate:,.0f} examples/s", refresh=False)
             self.bar.update(1)
         elif epoch % max(1, self.num_epochs // 10) == 0 or epoch == self.num_epochs - 1:
             print(f"epoch {epoch + 1}/{self.num_epochs}  cost {cost:.4f}  {rate:,.0f} examples/s",
-                  file=sys.stderr)
+                  file=self.stream, flush=True)
 
-    def close(self) -> None:
+    def close(self, clear: bool = False) -> None:
+        """End the bar where it got; ``clear`` erases it instead."""
         if self.bar is not None:
+            if clear:
+                self.bar.leave = False
             self.bar.close()
+            self.bar = None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 def plot_costs(costs: Sequence[float], path: str, title: str) -> None:

@@ -1,0 +1,215 @@
+"""``xpnet train`` never loses a run: outputs checked first, the model saved before anything
+that can fail, Ctrl-C and divergence save what was trained, the progress bar only on a terminal.
+
+The Ctrl-C and terminal tests run ``python -m xpnet`` in a subprocess, as a user meets them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(out: str) -> dict[str, str]:
+    found = {}
+    for line in out.splitlines():
+        match = re.match(r"\s*(\S+(?: \S+)?)\s{2,}(.*)", line)
+        if match:
+            found[match[1]] = match[2]
+    return found
+
+
+def quadrants_csv(path: Path, m: int = 200) -> Path:
+    X = np.random.default_rng(0).uniform(-1, 1, size=(m, 2))
+    labels = np.where(X[:, 0] * X[:, 1] > 0, "same", "diff")
+    lines = ["x1,x2,label"] + [f"{a:.5f},{b:.5f},{lab}" for (a, b), lab in zip(X, labels, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+# -- outputs checked first; the model saved before what can fail -------------------------------
+def test_a_plot_format_matplotlib_cannot_write_is_refused_before_training(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    data = quadrants_csv(tmp_path / "quad.csv", m=20)
+    code, out, err = run(capsys, "train", str(data), "--layers", "2,1", "--out",
+                         str(tmp_path / "m.npz"), "--plot", str(tmp_path / "cost.xyz"))
+    assert code == 2 and out == ""
+    assert "--plot" in err and "ending .xyz" in err and ".png" in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_the_model_is_saved_before_plotting_fails(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import xpnet.cli.train as cli_train
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "cost.png"))
+
+    monkeypatch.setattr(cli_train, "plot_costs", broken)
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    out_path = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "5",
+                         "--out", str(out_path), "--plot", str(tmp_path / "cost.png"))
+    assert code == 2 and "No space left on device" in err
+    shown = rows(out)
+    assert shown["saved"] == str(out_path) and "train accuracy" in shown
+    model = xpnet.load(out_path)
+    assert len(model.costs) == 5
+    assert model.config["train_accuracy"] == pytest.approx(
+        float(shown["train accuracy"].rstrip("%")) / 100, abs=5e-5)
+
+
+def test_a_diverging_run_prints_one_line_and_saves_the_last_finite_model(capsys, tmp_path):
+    X = np.random.default_rng(0).standard_normal((60, 2)) * 50
+    y = (X[:, 0] > 0).astype(int)
+    data = tmp_path / "big.npz"
+    np.savez(data, X=X, y=y)
+    out_path = tmp_path / "m.npz"
+    with np.errstate(all="raise"):  # a NumPy warning would be an error here
+        code, out, err = run(capsys, "train", str(data), "--layers", "2,64,64,1", "--optimizer",
+                             "gd", "--lr", "1000", "--epochs", "50", "--out", str(out_path))
+    assert code == 2
+    *progress, last = err.splitlines()
+    assert all(line.startswith("epoch ") for line in progress) and "Warning" not in err, err
+    assert last.startswith("xpnet: error: ")
+    found = re.search(r"training diverged in epoch (\d+) of 50: (.*); the model after epoch "
+                      r"(\d+) is saved in (\S+)\. Try a lower --lr \(it was 1000; try 100\)", err)
+    assert found, err
+    diverged_in, kept = int(found[1]), int(found[3])
+    assert found[4] == str(out_path)
+    assert kept in (diverged_in - 1, diverged_in - 2)
+    model = xpnet.load(out_path)
+    assert len(model.costs) == kept and all(np.isfinite(model.costs))
+    assert all(np.all(np.isfinite(v)) for v in model.params.values())
+
+
+def test_progress_lines_count_epochs_from_1_like_the_bar(capsys, tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    code, _, err = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "3",
+                       "--out", str(tmp_path / "m.npz"))
+    assert code == 0
+    assert [line.split()[1] for line in err.splitlines()] == ["1/3", "2/3", "3/3"]
+    assert "\r" not in err and "%|" not in err  # stderr is not a terminal: no bar
+
+
+# -- in a process, as a user meets it -----------------------------------------------------------
+def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=200)
+    out_path = tmp_path / "m.npz"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xpnet", "train", str(data), "--layers", "2,8,1", "--epochs",
+         "10000000", "--out", str(out_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=tmp_path)
+    assert proc.stdout is not None
+    try:
+        first = proc.stdout.readline()  # "data ...", printed before training starts
+        assert first.startswith("data"), first
+        proc.stdout.readline()  # "network ..."
+        time.sleep(1.5)  # some epochs
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert "Warning" not in err and "Traceback" not in err, err
+    shown = rows(out)
+    done = re.fullmatch(r"(\d+) of 10000000 epochs \(interrupted\) in .*", shown["trained"])
+    assert done, shown
+    epochs = int(done[1])
+    assert epochs > 0
+    assert shown["saved"] == str(out_path) and "train accuracy" in shown
+    assert err.splitlines()[-1] == (f"xpnet: interrupted after epoch {epochs} of 10000000; the "
+                                    f"model trained so far is saved in {out_path}")
+    model = xpnet.load(out_path)
+    assert len(model.costs) == epochs
+
+
+def _terminal() -> tuple[int, int]:
+    """A pseudo-terminal of 24 x 100 characters: (the side that reads, the side to write)."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    return leader, follower
+
+
+def _read_terminal(fd: int, proc: subprocess.Popen, limit: float = 60) -> bytes:
+    """Everything written to the terminal ``fd`` until ``proc`` ends."""
+    chunks, deadline = [], time.monotonic() + limit
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        elif proc.poll() is not None:
+            break
+    return b"".join(chunks)
+
+
+def test_the_bar_is_drawn_on_a_terminal_from_epoch_0(tmp_path):
+    pytest.importorskip("tqdm")
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    leader, follower = _terminal()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xpnet", "train", str(data), "--layers", "2,4,1", "--epochs",
+         "30", "--out", str(tmp_path / "m.npz")],
+        stdout=subprocess.PIPE, stderr=follower, env=env(), cwd=tmp_path)
+    os.close(follower)
+    try:
+        screen = _read_terminal(leader, proc).decode(errors="replace")
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert proc.returncode == 0
+    assert "| 0/30 [" in screen and "| 30/30 [" in screen, screen  # shown before epoch 1
+    assert "examples/s" in screen and "epoch 1/30" not in screen
+
+
+def test_quiet_writes_nothing_on_a_terminal(tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    leader, follower = _terminal()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xpnet", "train", str(data), "--layers", "2,4,1", "--epochs",
+         "30", "--out", str(tmp_path / "m.npz"), "--quiet"],
+        stdout=subprocess.PIPE, stderr=follower, env=env(), cwd=tmp_path)
+    os.close(follower)
+    try:
+        screen = _read_terminal(leader, proc)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert proc.returncode == 0 and screen == b""
