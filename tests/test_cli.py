@@ -79,8 +79,10 @@ def pets(tmp_path: Path) -> Path:
     (("train",), ["--layers", "--optimizer", "--lr", "--epochs", "--batch-size", "--lambd",
                   "--keep-prob", "--backend", "--dtype", "--seed", "--out", "--plot",
                   "--label-column", "--label-pattern", "--test-fraction", "X_test", "header",
+                  "--standardize",
                   "mnist-3v7", "dog.1.jpg -> dog"]),
-    (("predict",), ["MODEL", "IMAGE", "--invert", "64x64 RGB", "28x28 grey"]),
+    (("predict",), ["MODEL", "INPUT", "--invert", "--no-invert", "--top-k", "--json", ".csv",
+                    "64x64 RGB", "28x28"]),
     (("info",), ["MODEL", "--json", "parameter count"]),
 ])
 def test_help_describes_every_command(capsys, argv, expected):

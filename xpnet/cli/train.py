@@ -12,7 +12,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 import numpy as np
@@ -44,6 +44,8 @@ from ._common import (
     shorten,
     sizes,
 )
+from ._inputs import CONFIG_KEY as INPUT_KEY
+from ._inputs import InputPreprocessing
 
 HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.output_only)
 
@@ -133,6 +135,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "letters the name starts with)")
     p.add_argument("--image-size", type=positive_int, default=64, metavar="N",
                    help="image folder: pictures are resized to N x N RGB (default: %(default)s)")
+    p.add_argument("--standardize", action="store_true",
+                   help="scale each feature to mean 0 and standard deviation 1, with the means "
+                   "and standard deviations of the training split; they are saved with the "
+                   "model and 'xpnet predict' applies them")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -146,16 +152,21 @@ def run(args: argparse.Namespace) -> int:
         "sigmoid" if layers[-1] == 1 else "softmax"]
     m = data.train_x.shape[1]
     n_test = 0 if data.test_x is None else data.test_x.shape[1]
+    prep = InputPreprocessing.of(data, standardize=args.standardize)
+    data = replace(data, train_x=prep.standardize(data.train_x),
+                   test_x=None if data.test_x is None else prep.standardize(data.test_x))
     print_rows([
         ("data", f"{args.data}: {m} training and {n_test} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
+        ("input", prep.describe()),
         ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
                     f"{num_parameters(layers):,} parameters"),
     ])
     run_ = _train(args, data, layers, activations)
     model = run_.model
-    model.config.update(data=args.data, classes=data.classes,
-                        input_image=list(data.image) if data.image else None)
+    model.config.update({"data": args.data, "classes": data.classes,
+                         "input_image": list(data.image) if data.image else None,
+                         INPUT_KEY: prep.to_config()})
     model.save(args.out)
     if run_.diverged is not None:
         raise CLIError(_divergence_message(run_.diverged, args))
