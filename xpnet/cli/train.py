@@ -53,7 +53,7 @@ HIDDEN_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if not cls.
 #: name in its errors.
 OPTIONS = {"source": "DATA", "label_column": "--label-column",
            "label_pattern": "--label-pattern", "image_size": "--image-size",
-           "test_fraction": "--test-fraction"}
+           "test_fraction": "--test-fraction", "delimiter": "--delimiter"}
 #: The option of ``xpnet train`` that gives each argument of :func:`xpnet.train`.
 TRAIN_OPTIONS = {"layer_dims": "--layers", "activations": "--activation",
                  "optimizer": "--optimizer", "learning_rate": "--lr", "num_epochs": "--epochs",
@@ -68,19 +68,25 @@ DATA is one of:
   - a shipped data set: {", ".join(SHIPPED)}
     (write ./NAME for a folder that has one of these names);
   - a .npz file with arrays X (examples, features) and y (examples,), and
-    optionally X_test and y_test; X with more than two axes, such as images
-    (m, 64, 64, 3), is flattened per example. Labels may be integers or strings;
+    optionally X_test and y_test; X with more than two axes, such as pictures
+    (m, 28, 28) or (m, 64, 64, 3), is flattened per example (and 'xpnet predict'
+    then reads pictures for the model). Labels may be integers or strings;
   - a .csv file, one example per row: numeric features and one label column
-    (the last, or --label-column). A first row that is not numeric is a header;
-  - a folder of images ({", ".join(IMAGE_SUFFIXES)})
+    (the last, or --label-column). A first row that is not numeric is a header.
+    The delimiter (, ; tab |) is detected, or given with --delimiter;
+  - a folder of images ({", ".join(IMAGE_SUFFIXES)}), either with one
+    subfolder per class (pets/cat/1.jpg, pets/dog/2.png: the layout of
+    torchvision's ImageFolder and Keras' image_dataset_from_directory) or
     labelled by their file names: by default the letters a name starts with
     (dog.1.jpg -> dog, cat_7.png -> cat), or the first group of --label-pattern.
     Images are resized to --image-size (64x64 RGB) and scaled to [0, 1].
 Labels are sorted and numbered from 0 (cat -> 0, dog -> 1). Two classes train a
 sigmoid output (--layers ends in 1), more a softmax (--layers ends in the number
-of classes). Features of .npz and .csv files are used as they are: scale them
-yourself. Data without a test set of its own is split: --test-fraction of it is
-held out for testing."""
+of classes). Features of .npz and .csv files are used as they are, or
+standardised with --standardize. Data without a test set of its own is split:
+--test-fraction of each class is held out for testing (stratified). The model
+records how its inputs were prepared (pixel scale, standardisation), and 'xpnet
+predict' prepares its inputs the same way."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +135,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--label-column", default=None, metavar="COL",
                    help=".csv: the label column, by number (0 = first, -1 = last) or header name "
                    "(default: the last)")
+    p.add_argument("--delimiter", default=None, metavar="CHAR",
+                   help=".csv: the character between fields, such as ';' or tab (default: "
+                   "detected)")
     p.add_argument("--label-pattern", default=None, metavar="REGEX",
                    help="image folder: a regular expression searched in each file name whose "
                    "first group (or whole match) is the label, e.g. '^(cat|dog)' (default: the "
@@ -265,7 +274,8 @@ def read_data(args: argparse.Namespace) -> TrainingData:
     try:
         return load_training_data(args.data, label_column=args.label_column,
                                   label_pattern=args.label_pattern, image_size=args.image_size,
-                                  test_fraction=args.test_fraction, seed=args.seed)
+                                  test_fraction=args.test_fraction, seed=args.seed,
+                                  delimiter=_delimiter(args.delimiter))
     except DataArgumentError as exc:  # name the option, not the Python argument
         if exc.argument not in OPTIONS:
             raise
@@ -290,6 +300,11 @@ def _check_layers(layers: list[int], data: TrainingData, source: str) -> list[in
         raise CLIError(f"--layers ends with {layers[-1]} but {source} has {n_classes} classes; "
                        f"end it with {want}")
     return layers
+
+
+def _delimiter(text: str | None) -> str | None:
+    """``--delimiter``: one character, or ``tab`` (or ``\\t``) for a tab."""
+    return "\t" if text in ("tab", "\\t") else text
 
 
 def _device(text: str | None) -> int | str | None:

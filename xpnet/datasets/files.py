@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import numbers
 import os
@@ -121,7 +122,8 @@ class DataArgumentError(ValueError):
 # -- any source -----------------------------------------------------------------------------------
 def load_training_data(source: str | os.PathLike[str], *, label_column: int | str | None = None,
                        label_pattern: str | None = None, image_size: int = 64,
-                       test_fraction: float = 0.2, seed: int = 0) -> TrainingData:
+                       test_fraction: float = 0.2, seed: int = 0,
+                       delimiter: str | None = None) -> TrainingData:
     """Read ``source`` and hold out ``test_fraction`` of it for testing when it has no test set.
 
     ``source`` is one of:
@@ -129,12 +131,14 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
     - a shipped data set, by a name in :data:`SHIPPED` (pass ``"./cat"`` for a folder that has
       one of these names). Its own test set is kept;
     - a ``.npz`` file (:func:`read_npz_data`);
-    - a ``.csv`` file (:func:`read_csv_data`; ``label_column`` picks the label column);
-    - a folder of pictures (:func:`read_image_folder`; ``label_pattern`` and ``image_size``).
+    - a ``.csv`` file (:func:`read_csv_data`; ``label_column`` picks the label column,
+      ``delimiter`` separates the fields: ``None`` detects it);
+    - a folder of pictures, one subfolder per class or labelled by file name
+      (:func:`read_image_folder`; ``label_pattern`` and ``image_size``).
 
     ``test_fraction`` in [0, 1): the share of the examples moved to the test set, drawn with
-    ``seed`` (:func:`hold_out`), when the data has no test set of its own; 0 keeps them all
-    for training (``test_x`` and ``test_y`` are then ``None``).
+    ``seed`` and stratified by class (:func:`hold_out`), when the data has no test set of its
+    own; 0 keeps them all for training (``test_x`` and ``test_y`` are then ``None``).
     """
     _check_fraction("test_fraction", test_fraction, allow_zero=True)
     if isinstance(source, str) and source in SHIPPED:
@@ -146,7 +150,7 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
         elif path.suffix.lower() == ".npz":
             data = read_npz_data(path)
         elif path.suffix.lower() == ".csv":
-            data = read_csv_data(path, label_column)
+            data = read_csv_data(path, label_column, delimiter)
         else:
             raise DataArgumentError(
                 "source", str(source), f" is neither a shipped data set ({', '.join(SHIPPED)}) "
@@ -159,9 +163,12 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
 def hold_out(data: TrainingData, fraction: float, seed: int = 0) -> TrainingData:
     """``data`` with a random ``fraction`` of its examples (at least one) moved to a test set.
 
-    ``data`` must have no test set yet; ``fraction`` is in (0, 1) and must leave at least one
-    training example. The same ``seed`` draws the same split; both parts keep the examples'
-    order. Returns a new :class:`TrainingData`; ``data`` is not changed.
+    The split is stratified, as scikit-learn's ``train_test_split(..., stratify=y)``: each
+    class gives the test set its share of ``round(m * fraction)`` examples (rounded by the
+    largest remainders) and keeps at least one training example. ``data`` must have no test
+    set yet; ``fraction`` is in (0, 1) and must leave at least one training example. The same
+    ``seed`` draws the same split; both parts keep the examples' order. Returns a new
+    :class:`TrainingData`; ``data`` is not changed.
     """
     _check_fraction("fraction", fraction, allow_zero=False)
     return _hold_out(data, fraction, seed, "fraction")
@@ -174,10 +181,33 @@ def _hold_out(data: TrainingData, fraction: float, seed: int, argument: str) -> 
     n_test = max(1, round(m * fraction))
     if n_test >= m:
         raise DataArgumentError(argument, fraction, f" leaves no training examples out of {m}")
-    order = np.random.default_rng(seed).permutation(m)
-    test, keep = np.sort(order[:n_test]), np.sort(order[n_test:])
+    labels = data.train_y.reshape(-1)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = _stratified_quota(counts, n_test)
+    rng = np.random.default_rng(seed)
+    test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:q]
+                                   for c, q in zip(classes, quota, strict=True)]))
+    keep = np.setdiff1d(np.arange(m), test)
     return TrainingData(data.train_x[:, keep], data.train_y[:, keep], data.train_x[:, test],
                         data.train_y[:, test], data.classes, data.image)
+
+
+def _stratified_quota(counts: np.ndarray, n_test: int) -> np.ndarray:
+    """Test examples per class: ``n_test`` shared in proportion to ``counts`` (the largest
+    remainders get the rounding), each class keeping at least one training example where the
+    classes' sizes allow it."""
+    exact = counts * n_test / counts.sum()
+    quota = np.floor(exact).astype(np.int64)
+    by_remainder = np.argsort(-(exact - quota), kind="stable")
+    quota[by_remainder[:n_test - int(quota.sum())]] += 1
+    quota = np.minimum(quota, counts - 1)
+    for most in (counts - 1, counts):  # what one-example classes could not take goes elsewhere
+        for k in itertools.cycle(by_remainder):
+            if quota.sum() >= n_test or np.all(quota >= most):
+                break
+            if quota[k] < most[k]:
+                quota[k] += 1
+    return quota
 
 
 def _check_fraction(argument: str, value: float, *, allow_zero: bool) -> None:
@@ -432,15 +462,23 @@ def _parses(text: str, kind: type[int] | type[float]) -> bool:
 # -- pictures -------------------------------------------------------------------------------------
 def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None = None,
                       image_size: int = 64) -> TrainingData:
-    """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`), labelled by name.
+    """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`) and their labels.
 
-    The label of ``dog.1.jpg`` is what ``label_pattern``, a regular expression searched in the
-    file name, matches: its first group, or the whole match when it has no group. The default
-    takes the letters the name starts with (``dog.1.jpg`` -> dog, ``cat_7.png`` -> cat). Every
-    picture is resized to ``image_size`` x ``image_size`` RGB and flattened with
+    Two layouts are read:
+
+    - **one subfolder per class** (the layout of torchvision's ``ImageFolder`` and Keras'
+      ``image_dataset_from_directory``): ``folder/cat/1.jpg``, ``folder/dog/x/2.png``: the
+      label is the name of the subfolder, pictures are taken from any depth below it; names
+      starting with ``.`` (``.ipynb_checkpoints``) are skipped;
+    - **pictures labelled by name**, directly in ``folder``: the label of ``dog.1.jpg`` is what
+      ``label_pattern``, a regular expression searched in the file name, matches: its first
+      group, or the whole match when it has no group. The default takes the letters the name
+      starts with (``dog.1.jpg`` -> dog, ``cat_7.png`` -> cat).
+
+    Every picture is resized to ``image_size`` x ``image_size`` RGB and flattened with
     :func:`read_image`, so ``train_x`` is (image_size·image_size·3, pictures) in [0, 1] and
     ``image`` is (image_size, image_size, 3). Other files are ignored; pictures are read in the
-    order of their names. There is no test set (``test_x`` and ``test_y`` are ``None``).
+    order of their paths. There is no test set (``test_x`` and ``test_y`` are ``None``).
     """
     folder = _as_path("folder", folder)
     if not folder.is_dir():
@@ -449,9 +487,52 @@ def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None 
         raise TypeError(f"image_size must be a whole number, got {type(image_size).__name__}")
     if image_size < 1:
         raise DataArgumentError("image_size", image_size, " is not a positive whole number")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    files = sorted(p for p in folder.iterdir() if _is_picture(p))
+    class_folders = sorted(d for d in folder.iterdir()
+                           if d.is_dir() and not d.name.startswith(".") and _pictures_below(d))
+    if class_folders:
+        files, labels = _by_class_folder(folder, files, class_folders, label_pattern)
+    elif files:
+        labels = _by_file_name(files, label_pattern)
+    else:
+        raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}), directly or "
+                         "in one subfolder per class")
+    shape = (int(image_size), int(image_size), 3)
+    X = np.stack([read_image(p, shape) for p in files], axis=1)
+    codes, _, classes = _encode(np.array(labels), None, str(folder))
+    return TrainingData(X, codes, None, None, classes, shape)
+
+
+def _is_picture(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") \
+        and path.is_file()
+
+
+def _pictures_below(folder: Path) -> list[Path]:
+    """The pictures at any depth below ``folder``, skipping names that start with ``.``."""
+    return sorted(p for p in folder.rglob("*") if _is_picture(p) and not any(
+        part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _by_class_folder(folder: Path, loose: list[Path], class_folders: list[Path],
+                     label_pattern: str | None) -> tuple[list[Path], list[str]]:
+    if loose:
+        raise ValueError(f"{folder} holds pictures ({loose[0].name}, ...) beside class "
+                         f"subfolders ({', '.join(d.name for d in class_folders[:5])}); move "
+                         "them into the subfolder of their class")
+    if label_pattern is not None:
+        raise DataArgumentError("label_pattern", label_pattern, " labels pictures by their file "
+                                f"names, but {folder} has one subfolder per class, which names "
+                                "the labels; leave out label_pattern")
+    files, labels = [], []
+    for d in class_folders:
+        found = _pictures_below(d)
+        files += found
+        labels += [d.name] * len(found)
+    return files, labels
+
+
+def _by_file_name(files: list[Path], label_pattern: str | None) -> list[str]:
     try:
         regex = re.compile(label_pattern or r"^[A-Za-z]+")
     except re.error as exc:
@@ -465,10 +546,7 @@ def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None 
                                     subject=f"{p.name} does not match ",
                                     advice="rename it or give another")
         labels.append(match.group(1) if regex.groups else match.group(0))
-    shape = (int(image_size), int(image_size), 3)
-    X = np.stack([read_image(p, shape) for p in files], axis=1)
-    codes, _, classes = _encode(np.array(labels), None, str(folder))
-    return TrainingData(X, codes, None, None, classes, shape)
+    return labels
 
 
 def image_shape(n_x: int) -> tuple[int, int, int] | None:
