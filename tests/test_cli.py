@@ -475,3 +475,26 @@ def _held_out(labels: np.ndarray, fraction: float) -> np.ndarray:
     ids = np.arange(labels.size, dtype=float).reshape(1, -1)
     split = hold_out(TrainingData(ids, codes.reshape(1, -1), None, None, ["a", "b"]), fraction)
     return split.test_x[0].astype(int)
+
+
+# -- reproduce --quick ----------------------------------------------------------------------------
+def test_reproduce_quick_shows_the_quick_settings(capsys, tmp_path, monkeypatch):
+    import xpnet.reproduce as rp
+
+    drawn = []
+    monkeypatch.setattr(rp, "_draw", lambda result, data, path: drawn.append(result.title))
+    code, out, _ = run(capsys, "reproduce", "mnist-3v7", "--quick", "--plot",
+                       str(tmp_path / "p.png"))
+    assert code == 0
+    assert "17 epochs" not in out and "5 epochs" not in out  # the full run's
+    assert "mnist-3v7 / GD, 3 epochs: done" in out
+    assert re.search(r"^GD, 3 epochs\s+\d", out, re.M) and re.search(r"^Adam, 3 epochs\s", out,
+                                                                      re.M)
+    assert "QUICK smoke run (3 epochs on the first 2000 training and 500 test examples)" in out
+    code, out, _ = run(capsys, "reproduce", "cat-2layer", "--quick", "--plot",
+                       str(tmp_path / "p.png"))
+    assert code == 0
+    assert out.count("cat-2layer: cat vs non-cat, [12288, 7, 1], GD lr 0.0075, 20 iterations") == 1
+    assert "2500" not in out
+    assert drawn == ["mnist-3v7: MNIST 3 vs 7, [784, 7, 1], mini-batch 128, lr 0.0005",
+                     "cat-2layer: cat vs non-cat, [12288, 7, 1], GD lr 0.0075, 20 iterations"]
