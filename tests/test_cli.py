@@ -251,6 +251,8 @@ def test_progress_without_tqdm_prints_plain_lines(capsys, tmp_path, monkeypatch)
     (["train", "{csv}", "--layers", "2,1", "--lr", "-1"], "--lr must be > 0, got -1"),
     (["train", "{csv}", "--layers", "2,1", "--lr", "inf"], "--lr must be a finite number > 0"),
     (["train", "{csv}", "--layers", "2,1", "--lambd", "-0.5"], "--lambd must be >= 0"),
+    (["train", "{csv}", "--layers", "2,1", "--device", "cuda:9"],
+     "--device 'cuda:9': NumPy runs on 'cpu' only"),
     (["train", "{csv}", "--layers", "2,1", "--keep-prob", "0"],
      "--keep-prob must be in (0, 1] (1 means no dropout), got 0"),
     (["train", "{csv}", "--layers", "2,1", "--out", "{tmp}/nowhere/m.npz"],

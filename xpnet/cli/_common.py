@@ -119,8 +119,9 @@ def check_plot_path(path: str, option: str = "--plot") -> Path:
 # -- messages -------------------------------------------------------------------------------------
 def name_options(message: str, options: dict[str, str]) -> str:
     """``message`` with the Python argument names replaced by the command's options:
-    ``learning_rate must be > 0`` -> ``--lr must be > 0`` for ``{"learning_rate": "--lr"}``."""
+    ``learning_rate must be > 0`` -> ``--lr must be > 0`` and ``device='cuda:9'`` ->
+    ``--device 'cuda:9'`` for ``{"learning_rate": "--lr", "device": "--device"}``."""
     if not options:
         return message
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, options)) + r")(?![\w])")
-    return pattern.sub(lambda m: options[m[1]], message)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, options)) + r")(?![\w])(=?)")
+    return pattern.sub(lambda m: options[m[1]] + (" " if m[2] else ""), message)

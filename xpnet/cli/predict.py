@@ -22,7 +22,7 @@ import numpy as np
 from ..backend import BACKENDS
 from ..datasets.files import image_shape, read_csv_rows, read_image
 from ..model import Model, load
-from ._common import CLIError, positive_int
+from ._common import CLIError, name_options, positive_int
 from ._inputs import InputPreprocessing
 
 
@@ -68,7 +68,10 @@ class _Examples:
 
 def run(args: argparse.Namespace) -> int:
     """Print the predicted class of each example; return the exit status."""
-    model = load(args.model, backend=args.backend)
+    try:
+        model = load(args.model, backend=args.backend)
+    except ImportError as exc:  # the backend is not installed: name the option
+        raise CLIError(name_options(str(exc), {"backend": "--backend"})) from exc
     n_x = model.layer_dims[0]
     prep = InputPreprocessing.of_model(model.config, n_x)
     classes = model.config.get("classes") or [str(k) for k in range(max(2, model.layer_dims[-1]))]

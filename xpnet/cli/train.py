@@ -244,7 +244,7 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
                           device=_device(args.device), callback=progress)
     except DivergenceError as err:
         diverged, model = err, err.model
-    except (ValueError, TypeError) as exc:  # a setting: name the option, not the argument
+    except (ValueError, TypeError, ImportError) as exc:  # a setting: name the option
         progress.close(clear=True)
         raise CLIError(name_options(str(exc), TRAIN_OPTIONS)) from exc
     except BaseException:
