@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import BACKENDS, DTYPES
+from ..backend import BACKENDS, DTYPES, get_backend
 from ..datasets.files import (
     IMAGE_SUFFIXES,
     SHIPPED,
@@ -205,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_options(args: argparse.Namespace) -> None:
-    """What can be checked before any work: the numbers' ranges and the output paths."""
+    """What can be checked before any work: the numbers' ranges, the output paths, the backend
+    and the device."""
     if args.lr is not None:
         check_positive("--lr", args.lr, type_error=ValueError)
     check_nonnegative("--lambd", args.lambd)
@@ -213,6 +214,10 @@ def check_options(args: argparse.Namespace) -> None:
     check_output_path(args.out, "--out")
     if args.plot:
         check_plot_path(args.plot, "--plot")
+    try:  # the library and the device, before the data is read
+        get_backend(args.backend, device=_device(args.device))
+    except (ValueError, TypeError, ImportError) as exc:
+        raise CLIError(name_options(str(exc), TRAIN_OPTIONS)) from exc
 
 
 @dataclass
