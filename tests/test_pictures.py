@@ -239,3 +239,51 @@ def test_predict_refuses_rows_of_the_wrong_width(digit_model, tmp_path, capsys):
     code, _, err = run(capsys, "predict", str(digit_model), str(tmp_path / "short.csv"))
     assert code == 2
     assert "short.csv has 3 fields per row; the model takes 784 features" in err
+
+
+# -- what xpnet train records -------------------------------------------------------------------
+def _pictures(light_background: bool, high: int = 255, m: int = 40, side: int = 28) -> np.ndarray:
+    """(m, side, side) uint8 squares of ink in the middle, on a dark or a light background."""
+    X = np.zeros((m, side, side), dtype=np.uint8)
+    X[:, side // 3: 2 * side // 3, side // 3: 2 * side // 3] = high
+    return high - X if light_background else X
+
+
+@pytest.mark.parametrize(("X", "scale", "background", "centring"), [
+    (_pictures(False), 255.0, "dark", "mnist"),
+    (_pictures(True), 255.0, "light", None),
+    (_pictures(False) / 255, 1.0, "dark", "mnist"),
+    (_pictures(False, high=16, side=8), None, None, None),  # scikit-learn's 0–16 digits
+])
+def test_train_records_scale_background_and_centring(capsys, tmp_path, X, scale, background,
+                                                      centring):
+    np.savez(tmp_path / "pics.npz", X=X, y=np.arange(len(X)) % 2)
+    side = X.shape[1]
+    code, _, err = run(capsys, "train", str(tmp_path / "pics.npz"), "--layers",
+                       f"{side * side},1", "--epochs", "1", "--out", str(tmp_path / "m.npz"))
+    assert code == 0, err
+    recorded = xpnet.load(tmp_path / "m.npz").config["input_preprocessing"]
+    assert (recorded["scale"], recorded["background"], recorded["centring"]) == (
+        scale, background, centring)
+
+
+def test_predict_says_when_a_model_was_not_trained_on_pixels(capsys, tmp_path):
+    np.savez(tmp_path / "pics.npz", X=_pictures(False, high=16, side=8), y=np.arange(40) % 2)
+    run(capsys, "train", str(tmp_path / "pics.npz"), "--layers", "64,1", "--epochs", "1",
+        "--out", str(tmp_path / "m.npz"))
+    seven(size=(40, 40), at=(5, 5), width=3).save(tmp_path / "seven.png")
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(tmp_path / "seven.png"))
+    assert code == 0 and out.startswith(str(tmp_path / "seven.png"))
+    assert "neither [0, 1] nor 0-255 pixels; pictures are given to it in [0, 1]" in err
+
+
+def test_info_json_has_the_accuracies_and_the_preprocessing(digit_model, capsys):
+    code, out, _ = run(capsys, "info", str(digit_model), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    config = xpnet.load(digit_model).config
+    assert summary["accuracy"] == {"train": config["train_accuracy"],
+                                   "test": config["test_accuracy"]}
+    assert summary["input_preprocessing"]["scale"] == 255.0
+    assert "input_preprocessing" not in summary["training"]
+    assert "train_accuracy" not in summary["training"]

@@ -102,14 +102,15 @@ class InputPreprocessing:
 
 
 def _pixel_scale(X: np.ndarray) -> float | None:
-    """1.0 when every feature is in [0, 1], 255.0 when they are whole numbers in [0, 255] (raw
-    pixels), ``None`` otherwise (features that are not pixels)."""
+    """1.0 when every feature is in [0, 1]; 255.0 when they are whole numbers in [0, 255] that
+    use the upper half of that range (raw 8-bit pixels); ``None`` otherwise (features that are
+    not pixels, or of another range such as scikit-learn's 0–16 digits)."""
     if X.size == 0 or not np.isfinite(X).all():
         return None
     low, high = float(X.min()), float(X.max())
     if low >= 0.0 and high <= 1.0:
         return 1.0
-    if low >= 0.0 and high <= 255.0 and bool(np.all(X == np.round(X))):
+    if low >= 0.0 and 128.0 <= high <= 255.0 and bool(np.all(X == np.round(X))):
         return 255.0
     return None
 

@@ -30,22 +30,23 @@ def run(args: argparse.Namespace) -> int:
         "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
+        "accuracy": {split: config.pop(f"{split}_accuracy", None) for split in ("train", "test")},
         "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
+        "input_preprocessing": config.pop(INPUT_KEY, None),
         "training": config,
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     prep = InputPreprocessing.of_model(model.config, model.layer_dims[0])
-    accuracy = {split: config.pop(f"{split}_accuracy", None) for split in ("train", "test")}
-    config.pop(INPUT_KEY, None)
+    accuracy = summary["accuracy"]
     rows = [
         ("layers", " -> ".join(map(str, model.layer_dims))),
         ("activations", ", ".join(model.activations)),
         ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
         ("classes", shorten(summary["classes"]) if summary["classes"] else "not recorded"),
         ("input", _input_text(summary["input_image"], model.layer_dims[0])),
-        ("preprocessing", prep.describe() if INPUT_KEY in model.config else "not recorded"),
+        ("preprocessing", prep.describe() if summary["input_preprocessing"] else "not recorded"),
         ("final cost", f"{final_cost(model)} after {len(model.costs)} epochs"),
     ]
     if any(value is not None for value in accuracy.values()):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     n_x = model.layer_dims[0]
     prep = InputPreprocessing.of_model(model.config, n_x)
     classes = model.config.get("classes") or [str(k) for k in range(max(2, model.layer_dims[-1]))]
+    if prep.scale is None and any(_is_picture(path) for path in args.inputs):
+        print(f"xpnet predict: note: {args.model} was trained on features that are neither "
+              "[0, 1] nor 0-255 pixels; pictures are given to it in [0, 1]", file=sys.stderr)
     found = [_read(path, model, args, prep) for path in args.inputs]
     X = prep.standardize(np.concatenate([e.X for e in found], axis=1))
     with np.errstate(all="ignore"):
@@ -98,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_picture(path: str) -> bool:
+    return Path(path).suffix.lower() not in (".npz", ".csv")
+
+
 def _read(path: str, model: Model, args: argparse.Namespace, prep: InputPreprocessing
           ) -> _Examples:
     suffix = Path(path).suffix.lower()
@@ -106,7 +114,7 @@ def _read(path: str, model: Model, args: argparse.Namespace, prep: InputPreproce
         X = _npz_features(path)
     elif suffix == ".csv":
         X = _csv_features(path, n_x)
-    else:
+    else:  # a picture
         shape = model_image_shape(model, args.model)
         pixels = read_image(path, shape, args.invert, background=prep.background,
                             centring=prep.centring if shape[2] == 1 else None)
