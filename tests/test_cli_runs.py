@@ -6,16 +6,13 @@ The Ctrl-C and terminal tests run ``python -m xpnet`` in a subprocess, as a user
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
 import select
 import signal
 import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -122,6 +119,8 @@ def test_progress_lines_count_epochs_from_1_like_the_bar(capsys, tmp_path):
 
 
 # -- in a process, as a user meets it -----------------------------------------------------------
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is a console event on Windows, "
+                    "not a signal to send")
 def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
     data = quadrants_csv(tmp_path / "quad.csv", m=200)
     out_path = tmp_path / "m.npz"
@@ -155,6 +154,9 @@ def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
 
 def _terminal() -> tuple[int, int]:
     """A pseudo-terminal of 24 x 100 characters: (the side that reads, the side to write)."""
+    fcntl = pytest.importorskip("fcntl", reason="pseudo-terminals need POSIX")
+    pty = pytest.importorskip("pty", reason="pseudo-terminals need POSIX")
+    termios = pytest.importorskip("termios", reason="pseudo-terminals need POSIX")
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     return leader, follower
