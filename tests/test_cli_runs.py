@@ -128,16 +128,18 @@ def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
         [sys.executable, "-m", "xpnet", "train", str(data), "--layers", "2,8,1", "--epochs",
          "10000000", "--out", str(out_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=tmp_path)
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
     try:
         first = proc.stdout.readline()  # "data ...", printed before training starts
         assert first.startswith("data"), first
-        proc.stdout.readline()  # "network ..."
-        time.sleep(1.5)  # some epochs
+        started = proc.stderr.readline()  # the progress line of the first epoch
+        assert started.startswith("epoch 1/10000000"), started
+        time.sleep(0.5)  # some more epochs
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
+    out, err = first + out, started + err
     assert proc.returncode == 130, (out, err)
     assert "Warning" not in err and "Traceback" not in err, err
     shown = rows(out)
