@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import xpnet
+from xpnet.checkpoint import load_checkpoint
 from xpnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +127,7 @@ def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
     out_path = tmp_path / "m.npz"
     proc = subprocess.Popen(
         [sys.executable, "-m", "xpnet", "train", str(data), "--layers", "2,8,1", "--epochs",
-         "10000000", "--out", str(out_path)],
+         "10000000", "--out", str(out_path), "--checkpoint", str(tmp_path / "run.ckpt")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     try:
@@ -147,11 +148,14 @@ def test_ctrl_c_saves_the_model_says_how_far_it_got_and_exits_130(tmp_path):
     assert done, shown
     epochs = int(done[1])
     assert epochs > 0
-    assert shown["saved"] == str(out_path) and "train accuracy" in shown
+    assert shown["saved"] == f"{out_path} (checkpoint: {tmp_path / 'run.ckpt'})"
+    assert "train accuracy" in shown
     assert err.splitlines()[-1] == (f"xpnet: interrupted after epoch {epochs} of 10000000; the "
-                                    f"model trained so far is saved in {out_path}")
+                                    f"model trained so far is saved in {out_path}; go on with "
+                                    f"--resume {tmp_path / 'run.ckpt'}")
     model = xpnet.load(out_path)
     assert len(model.costs) == epochs
+    assert load_checkpoint(tmp_path / "run.ckpt").epoch == epochs
 
 
 def _terminal() -> tuple[int, int]:
@@ -217,3 +221,66 @@ def test_quiet_writes_nothing_on_a_terminal(tmp_path):
         proc.kill()
         os.close(leader)
     assert proc.returncode == 0 and screen == b""
+
+
+# -- checkpoints, resuming, learning-rate schedules ----------------------------------------------
+def test_checkpoint_then_resume_matches_one_straight_run(capsys, tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=80)
+    common = ["train", str(data), "--layers", "2,6,1", "--batch-size", "16", "--lr", "0.01",
+              "--lr-schedule", "inverse-time:1:5", "--quiet"]
+    assert main([*common, "--epochs", "12", "--out", str(tmp_path / "straight.npz")]) == 0
+    assert main([*common, "--epochs", "7", "--out", str(tmp_path / "first.npz"), "--checkpoint",
+                 str(tmp_path / "run.ckpt")]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, *common, "--epochs", "12", "--out", str(tmp_path / "rest.npz"),
+                         "--resume", str(tmp_path / "run.ckpt"))
+    assert code == 0, err
+    assert rows(out)["trained"].startswith(f"12 epochs (7 of them before, in {tmp_path / 'run.ckpt'})")
+    straight, resumed = xpnet.load(tmp_path / "straight.npz"), xpnet.load(tmp_path / "rest.npz")
+    assert resumed.costs == straight.costs  # bit for bit on NumPy
+    assert straight.config["lr_schedule"] == "InverseTimeDecay(decay_rate=1.0, interval=5)"
+
+
+def test_progress_of_a_resumed_run_starts_where_the_checkpoint_ended(capsys, tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    main(["train", str(data), "--layers", "2,4,1", "--epochs", "5", "--quiet", "--out",
+          str(tmp_path / "m.npz"), "--checkpoint", str(tmp_path / "c.ckpt")])
+    capsys.readouterr()
+    code, _, err = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "8",
+                       "--out", str(tmp_path / "m.npz"), "--resume", str(tmp_path / "c.ckpt"))
+    assert code == 0
+    assert [line.split()[1] for line in err.splitlines()] == ["6/8", "7/8", "8/8"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--checkpoint-every", "5"], "--checkpoint-every needs --checkpoint PATH"),
+    (["--checkpoint", "{tmp}/no/c.ckpt"], "--checkpoint {tmp}/no/c.ckpt: the folder {tmp}/no "
+                                          "does not exist"),
+    (["--resume", "{tmp}/none.ckpt"], "--resume {tmp}/none.ckpt: no such file"),
+    (["--lr-schedule", "cosine"], "argument --lr-schedule: 'cosine' is not "
+                                  "inverse-time:RATE[:EVERY] or exponential:RATE[:EVERY]"),
+    (["--lr-schedule", "exponential:2"], "'exponential:2': RATE must be in (0, 1]"),
+    (["--lr-schedule", "inverse-time:1:0"], "'inverse-time:1:0': EVERY must be"),
+])
+def test_checkpoint_and_schedule_mistakes_name_the_flag(capsys, tmp_path, argv, message):
+    data = quadrants_csv(tmp_path / "quad.csv", m=20)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        code = main(["train", str(data), "--layers", "2,1", "--out", str(tmp_path / "m.npz"),
+                     *argv])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert message.replace("{tmp}", str(tmp_path)) in err
+
+
+def test_resume_with_another_network_names_the_flags(capsys, tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv", m=20)
+    main(["train", str(data), "--layers", "2,4,1", "--epochs", "2", "--quiet", "--out",
+          str(tmp_path / "m.npz"), "--checkpoint", str(tmp_path / "c.ckpt")])
+    capsys.readouterr()
+    code, _, err = run(capsys, "train", str(data), "--layers", "2,8,1", "--epochs", "4",
+                       "--out", str(tmp_path / "m.npz"), "--resume", str(tmp_path / "c.ckpt"))
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "--layers [2, 4, 1]" in err and "layer_dims" not in err

@@ -13,12 +13,14 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..backend import BACKENDS, DTYPES, get_backend
+from ..checkpoint import load_checkpoint
 from ..datasets.files import (
     IMAGE_SUFFIXES,
     SHIPPED,
@@ -29,6 +31,7 @@ from ..datasets.files import (
 from ..initializers import INITS
 from ..model import Model
 from ..optimizers import OPTIMIZERS
+from ..schedules import ExponentialDecay, InverseTimeDecay
 from ..training import DEFAULT_LEARNING_RATE, DivergenceError, train
 from ..validation import check_fraction, check_nonnegative, check_positive
 from ._common import (
@@ -59,7 +62,8 @@ TRAIN_OPTIONS = {"layer_dims": "--layers", "activations": "--activation",
                  "optimizer": "--optimizer", "learning_rate": "--lr", "num_epochs": "--epochs",
                  "mini_batch_size": "--batch-size", "init": "--init", "lambd": "--lambd",
                  "keep_prob": "--keep-prob", "seed": "--seed", "dtype": "--dtype",
-                 "backend": "--backend", "device": "--device"}
+                 "backend": "--backend", "device": "--device", "checkpoint": "--checkpoint",
+                 "checkpoint_every": "--checkpoint-every", "resume": "--resume"}
 #: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
 EXIT_INTERRUPTED = 130
 
@@ -125,8 +129,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=DTYPES, default="float32", help="default: %(default)s")
     p.add_argument("--seed", type=count, default=0, help="seed of the initial weights, the "
                    "batch order, dropout and the test split (default: %(default)s)")
+    p.add_argument("--lr-schedule", type=lr_schedule, default=None, metavar="SCHEDULE",
+                   help="learning-rate decay: inverse-time:RATE[:EVERY] (lr / (1 + RATE * "
+                   "floor(epoch / EVERY)), the course's) or exponential:RATE[:EVERY] "
+                   "(lr * RATE ** floor(epoch / EVERY)), e.g. inverse-time:1:1000 (default: none)")
     p.add_argument("--out", default="model.npz", metavar="PATH",
                    help="where to save the model (default: %(default)s)")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save everything training needs to go on (parameters, optimizer "
+                   "state, random state, costs) to PATH whenever training ends, and every "
+                   "--checkpoint-every epochs")
+    p.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
+                   help="with --checkpoint: also save it every N epochs (default: only at the "
+                   "end, also after Ctrl-C or divergence)")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="go on from a checkpoint, with the same DATA, --layers, --optimizer, "
+                   "--dtype and --seed; --epochs counts from the start of the run")
     p.add_argument("--plot", default=None, metavar="PATH",
                    help="also write the cost per epoch to this image (.png, .svg, .pdf)")
     p.add_argument("--test-fraction", type=fraction, default=0.2, metavar="F",
@@ -182,10 +200,12 @@ def run(args: argparse.Namespace) -> int:
     done = len(model.costs)
     epochs = f"{done} epochs" if done == args.epochs else \
         f"{done} of {args.epochs} epochs (interrupted)"
+    if args.resume is not None:
+        epochs += f" ({args.resumed_at} of them before, in {args.resume})"
     print_rows([
         ("trained", f"{epochs} in {run_.seconds:.1f} s on {model.config['backend']} "
                     f"({args.dtype}), final cost {final_cost(model)}"),
-        ("saved", args.out),
+        ("saved", args.out + (f" (checkpoint: {args.checkpoint})" if args.checkpoint else "")),
     ])
     with np.errstate(all="ignore"):  # a model close to diverging may overflow
         accuracies = {"train_accuracy": model.evaluate(data.train_x, data.train_y)}
@@ -198,8 +218,9 @@ def run(args: argparse.Namespace) -> int:
         plot_costs(model.costs, args.plot, f"{args.data}: {'-'.join(map(str, layers))}")
         print_rows([("plotted", args.plot)])
     if run_.interrupted:
+        resume = (f"; go on with --resume {args.checkpoint}" if args.checkpoint else "")
         print(f"xpnet: interrupted after epoch {done} of {args.epochs}; the model trained so "
-              f"far is saved in {args.out}", file=sys.stderr)
+              f"far is saved in {args.out}{resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -214,6 +235,12 @@ def check_options(args: argparse.Namespace) -> None:
     check_output_path(args.out, "--out")
     if args.plot:
         check_plot_path(args.plot, "--plot")
+    if args.checkpoint is not None:
+        check_output_path(args.checkpoint, "--checkpoint")
+    elif args.checkpoint_every is not None:
+        raise CLIError("--checkpoint-every needs --checkpoint PATH, the file to save to")
+    if args.resume is not None:
+        args.resumed_at = _checkpoint_epoch(args.resume)
     try:  # the library and the device, before the data is read
         get_backend(args.backend, device=_device(args.device))
     except (ValueError, TypeError, ImportError) as exc:
@@ -228,12 +255,43 @@ class _Run:
     diverged: DivergenceError | None = None
 
 
+def _checkpoint_epoch(path: str) -> int:
+    """The epochs a checkpoint holds, checking that it is one (``--resume``)."""
+    if not Path(path).is_file():
+        raise CLIError(f"--resume {path}: no such file")
+    try:
+        return load_checkpoint(path).epoch
+    except ValueError as exc:
+        raise CLIError(f"--resume {path}: {exc}") from exc
+
+
+def lr_schedule(text: str) -> InverseTimeDecay | ExponentialDecay:
+    """``inverse-time:RATE[:EVERY]`` or ``exponential:RATE[:EVERY]`` -> the schedule."""
+    name, _, rest = text.partition(":")
+    kinds: dict[str, type[InverseTimeDecay] | type[ExponentialDecay]] = {
+        "inverse-time": InverseTimeDecay, "exponential": ExponentialDecay}
+    numbers = rest.split(":") if rest else []
+    if name not in kinds or not 1 <= len(numbers) <= 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not inverse-time:RATE[:EVERY] or exponential:RATE[:EVERY], such as "
+            "inverse-time:1:1000 or exponential:0.95")
+    try:
+        rate = float(numbers[0])
+        every = int(numbers[1]) if len(numbers) == 2 else 1
+        return kinds[name](decay_rate=rate, interval=every)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {name_options(str(exc), {'decay_rate': 'RATE', 'interval': 'EVERY'})}"
+        ) from None
+
+
 def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
            activations: list[str]) -> _Run:
     """:func:`xpnet.train` with a progress bar. Ctrl-C and divergence end it with the model
     trained so far (``interrupted``, ``diverged``); NumPy's floating-point warnings and
     ``train``'s own warning about Ctrl-C are not shown (the summary says it)."""
-    progress = Progress(args.epochs, data.train_x.shape[1], enabled=not args.quiet)
+    progress = Progress(args.epochs, data.train_x.shape[1], enabled=not args.quiet,
+                        initial=getattr(args, "resumed_at", 0))
     start = time.perf_counter()
     diverged = None
     progress.start()
@@ -246,7 +304,9 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
                           num_epochs=args.epochs, mini_batch_size=args.batch_size,
                           init=args.init, lambd=args.lambd, keep_prob=args.keep_prob,
                           seed=args.seed, dtype=args.dtype, backend=args.backend,
-                          device=_device(args.device), callback=progress)
+                          device=_device(args.device), lr_schedule=args.lr_schedule,
+                          checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                          resume=args.resume, callback=progress)
     except DivergenceError as err:
         diverged, model = err, err.model
     except (ValueError, TypeError, ImportError) as exc:  # a setting: name the option
@@ -327,8 +387,9 @@ class Progress:
     """
 
     def __init__(self, num_epochs: int, num_examples: int, enabled: bool = True,
-                 stream: TextIO | None = None) -> None:
+                 stream: TextIO | None = None, initial: int = 0) -> None:
         self.num_epochs, self.m, self.enabled = num_epochs, num_examples, enabled
+        self.initial = initial  # epochs done before (a resumed run)
         self.stream = sys.stderr if stream is None else stream
         self.start_time = time.perf_counter()
         self.bar: Any = None
@@ -344,17 +405,19 @@ class Progress:
         """Show the bar (at 0 epochs) and start the clock: call just before training."""
         self.start_time = time.perf_counter()
         if self.tqdm is not None and self.bar is None:
-            self.bar = self.tqdm(total=self.num_epochs, unit="epoch", file=self.stream,
-                                 dynamic_ncols=True)
+            self.bar = self.tqdm(total=self.num_epochs, initial=self.initial, unit="epoch",
+                                 file=self.stream, dynamic_ncols=True)
 
     def __call__(self, epoch: int, cost: float) -> None:
         if not self.enabled:
             return
-        rate = self.m * (epoch + 1) / max(time.perf_counter() - self.start_time, 1e-9)
+        done = epoch + 1 - self.initial  # in this run
+        rate = self.m * done / max(time.perf_counter() - self.start_time, 1e-9)
         if self.bar is not None:
             self.bar.set_postfix_str(f"cost {cost:.4f}, {rate:,.0f} examples/s", refresh=False)
             self.bar.update(1)
-        elif epoch % max(1, self.num_epochs // 10) == 0 or epoch == self.num_epochs - 1:
+        elif done == 1 or epoch % max(1, self.num_epochs // 10) == 0 or \
+                epoch == self.num_epochs - 1:
             print(f"epoch {epoch + 1}/{self.num_epochs}  cost {cost:.4f}  {rate:,.0f} examples/s",
                   file=self.stream, flush=True)
 
