@@ -284,3 +284,25 @@ def test_resume_with_another_network_names_the_flags(capsys, tmp_path):
                        "--out", str(tmp_path / "m.npz"), "--resume", str(tmp_path / "c.ckpt"))
     assert code == 2 and len(err.splitlines()) == 1
     assert "--layers [2, 4, 1]" in err and "layer_dims" not in err
+
+
+def test_plot_has_whole_epoch_ticks_and_the_accuracies_in_its_title(capsys, tmp_path,
+                                                                     monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (saved.append(fig),
+                                                                 real(fig, *a, **k)))
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    code, out, _ = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "5", "--out",
+                       str(tmp_path / "m.npz"), "--plot", str(tmp_path / "cost.svg"), "--quiet")
+    assert code == 0 and (tmp_path / "cost.svg").read_text().lstrip().startswith("<?xml")
+    (fig,) = saved
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    config = xpnet.load(tmp_path / "m.npz").config
+    assert ax.get_title().endswith(f"accuracy train {config['train_accuracy']:.1%}, "
+                                   f"test {config['test_accuracy']:.1%}")

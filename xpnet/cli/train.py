@@ -215,7 +215,9 @@ def run(args: argparse.Namespace) -> int:
     model.save(args.out)  # again, with the accuracies for 'xpnet info'
     print_rows([(key.replace("_", " "), f"{value:.2%}") for key, value in accuracies.items()])
     if args.plot:
-        plot_costs(model.costs, args.plot, f"{args.data}: {'-'.join(map(str, layers))}")
+        scores = ", ".join(f"{key.split('_')[0]} {value:.1%}" for key, value in accuracies.items())
+        plot_costs(model.costs, args.plot,
+                   f"{args.data}: {'-'.join(map(str, layers))}; accuracy {scores}")
         print_rows([("plotted", args.plot)])
     if run_.interrupted:
         resume = (f"; go on with --resume {args.checkpoint}" if args.checkpoint else "")
@@ -438,10 +440,15 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def plot_costs(costs: Sequence[float], path: str, title: str) -> None:
-    """Write the cost per epoch to an image file (PNG, SVG, PDF by its ending)."""
+    """Write the cost per epoch to an image file (its format by its ending: .png, .svg, .pdf,
+    ...), with whole-number epoch ticks."""
     from ..plots import plot_costs as draw
 
     try:
-        draw(costs, title=title, path=path)
+        from matplotlib.ticker import MaxNLocator
+
+        fig = draw(costs, title=title)
     except ImportError:
         raise CLIError('--plot needs matplotlib: pip install "xpnet[plot]"') from None
+    fig.axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.savefig(path, dpi=100)
