@@ -172,41 +172,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the options and output paths, read the data, train, save the model at once, then
     print the accuracies and plot; return the exit status (130 after Ctrl-C)."""
-    check_options(args)
+    resumed_at = check_options(args)
     data = read_data(args)
     layers = _check_layers(args.layers, data, args.data)
     activations = [args.activation] * (len(layers) - 2) + [
         "sigmoid" if layers[-1] == 1 else "softmax"]
-    m = data.train_x.shape[1]
-    n_test = 0 if data.test_x is None else data.test_x.shape[1]
     prep = InputPreprocessing.of(data, standardize=args.standardize)
-    data = replace(data, train_x=prep.standardize(data.train_x),
-                   test_x=None if data.test_x is None else prep.standardize(data.test_x))
     print_rows([
-        ("data", f"{args.data}: {m} training and {n_test} test examples, "
+        ("data", f"{args.data}: {data.train_x.shape[1]} training and "
+                 f"{0 if data.test_x is None else data.test_x.shape[1]} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
         ("input", prep.describe()),
         ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
                     f"{num_parameters(layers):,} parameters"),
     ])
-    run_ = _train(args, data, layers, activations)
+    data = replace(data, train_x=prep.standardize(data.train_x),
+                   test_x=None if data.test_x is None else prep.standardize(data.test_x))
+    run_ = _train(args, data, layers, activations, resumed_at)
     model = run_.model
     model.config.update({"data": args.data, "classes": data.classes,
                          "input_image": list(data.image) if data.image else None,
                          INPUT_KEY: prep.to_config()})
-    model.save(args.out)
+    model.save(args.out)  # first of all: nothing after this can lose the run
     if run_.diverged is not None:
         raise CLIError(_divergence_message(run_.diverged, args))
-    done = len(model.costs)
-    epochs = f"{done} epochs" if done == args.epochs else \
-        f"{done} of {args.epochs} epochs (interrupted)"
-    if args.resume is not None:
-        epochs += f" ({args.resumed_at} of them before, in {args.resume})"
-    print_rows([
-        ("trained", f"{epochs} in {run_.seconds:.1f} s on {model.config['backend']} "
-                    f"({args.dtype}), final cost {final_cost(model)}"),
-        ("saved", args.out + (f" (checkpoint: {args.checkpoint})" if args.checkpoint else "")),
-    ])
+    print_rows([("trained", _trained_text(args, run_, resumed_at)),
+                ("saved", args.out + (f" (checkpoint: {args.checkpoint})" if args.checkpoint
+                                      else ""))])
     with np.errstate(all="ignore"):  # a model close to diverging may overflow
         accuracies = {"train_accuracy": model.evaluate(data.train_x, data.train_y)}
         if data.test_x is not None:
@@ -220,16 +212,17 @@ def run(args: argparse.Namespace) -> int:
                    f"{args.data}: {'-'.join(map(str, layers))}; accuracy {scores}")
         print_rows([("plotted", args.plot)])
     if run_.interrupted:
-        resume = (f"; go on with --resume {args.checkpoint}" if args.checkpoint else "")
-        print(f"xpnet: interrupted after epoch {done} of {args.epochs}; the model trained so "
-              f"far is saved in {args.out}{resume}", file=sys.stderr)
+        resume = f"; go on with --resume {args.checkpoint}" if args.checkpoint else ""
+        print(f"xpnet: interrupted after epoch {len(model.costs)} of {args.epochs}; the model "
+              f"trained so far is saved in {args.out}{resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
 
-def check_options(args: argparse.Namespace) -> None:
-    """What can be checked before any work: the numbers' ranges, the output paths, the backend
-    and the device."""
+def check_options(args: argparse.Namespace) -> int:
+    """What can be checked before any work: the numbers' ranges, the output paths, the
+    checkpoint to resume from, the backend and the device. Returns the epochs that checkpoint
+    holds (0 without ``--resume``)."""
     if args.lr is not None:
         check_positive("--lr", args.lr, type_error=ValueError)
     check_nonnegative("--lambd", args.lambd)
@@ -241,12 +234,22 @@ def check_options(args: argparse.Namespace) -> None:
         check_output_path(args.checkpoint, "--checkpoint")
     elif args.checkpoint_every is not None:
         raise CLIError("--checkpoint-every needs --checkpoint PATH, the file to save to")
-    if args.resume is not None:
-        args.resumed_at = _checkpoint_epoch(args.resume)
     try:  # the library and the device, before the data is read
         get_backend(args.backend, device=_device(args.device))
     except (ValueError, TypeError, ImportError) as exc:
         raise CLIError(name_options(str(exc), TRAIN_OPTIONS)) from exc
+    return 0 if args.resume is None else _checkpoint_epoch(args.resume)
+
+
+def _trained_text(args: argparse.Namespace, run_: _Run, resumed_at: int) -> str:
+    """``683 of 2500 epochs (interrupted) in 3.2 s on numpy (float32), final cost ...``"""
+    done = len(run_.model.costs)
+    epochs = f"{done} epochs" if done == args.epochs else \
+        f"{done} of {args.epochs} epochs (interrupted)"
+    if args.resume is not None:
+        epochs += f" ({resumed_at} of them before, in {args.resume})"
+    return (f"{epochs} in {run_.seconds:.1f} s on {run_.model.config['backend']} ({args.dtype}), "
+            f"final cost {final_cost(run_.model)}")
 
 
 @dataclass
@@ -288,12 +291,12 @@ def lr_schedule(text: str) -> InverseTimeDecay | ExponentialDecay:
 
 
 def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
-           activations: list[str]) -> _Run:
+           activations: list[str], resumed_at: int = 0) -> _Run:
     """:func:`xpnet.train` with a progress bar. Ctrl-C and divergence end it with the model
     trained so far (``interrupted``, ``diverged``); NumPy's floating-point warnings and
     ``train``'s own warning about Ctrl-C are not shown (the summary says it)."""
     progress = Progress(args.epochs, data.train_x.shape[1], enabled=not args.quiet,
-                        initial=getattr(args, "resumed_at", 0))
+                        initial=resumed_at)
     start = time.perf_counter()
     diverged = None
     progress.start()
