@@ -287,3 +287,21 @@ def test_info_json_has_the_accuracies_and_the_preprocessing(digit_model, capsys)
     assert summary["input_preprocessing"]["scale"] == 255.0
     assert "input_preprocessing" not in summary["training"]
     assert "train_accuracy" not in summary["training"]
+
+
+@pytest.mark.parametrize("config", [{}, {"input_image": [28, 28, 1]}])
+def test_a_model_without_a_record_of_784_inputs_is_taken_for_mnist(tmp_path, capsys, config):
+    """Models of the Python API, or saved by an xpnet before the record: [0, 1] pixels, and
+    MNIST's layout for 28x28 grey ones."""
+    model = xpnet.train(np.zeros((784, 2)), np.array([[0, 1]]), [784, 1], num_epochs=0)
+    model.config.update(config)
+    model.save(tmp_path / "m.npz")
+    seven().save(tmp_path / "seven.png")
+    code, out, _ = run(capsys, "predict", str(tmp_path / "m.npz"), str(tmp_path / "seven.png"),
+                       "--json")
+    assert code == 0
+    x = read_image(tmp_path / "seven.png", GREY28, None, background="dark", centring="mnist")
+    p_one = float(np.asarray(model.predict_proba(x[:, None]))[0, 0])
+    assert json.loads(out)[0]["top"][0]["p"] == pytest.approx(max(p_one, 1 - p_one))
+    as_it_is = read_image(tmp_path / "seven.png", GREY28)  # what predict did before
+    assert float(np.asarray(model.predict_proba(as_it_is[:, None]))[0, 0]) != pytest.approx(p_one)

@@ -58,10 +58,12 @@ class InputPreprocessing:
     @classmethod
     def of_model(cls, config: dict[str, Any], n_x: int) -> InputPreprocessing:
         """The record in a model's ``config``; a model without one (trained with the Python
-        API) is taken to have [0, 1] pixels, and a 784-input model to be an MNIST model."""
+        API, or saved by an older xpnet) is taken to have [0, 1] pixels, and a model of
+        28x28 grey pictures (784 inputs) to be an MNIST model."""
         recorded = config.get(CONFIG_KEY)
         if not recorded:
-            mnist = image_shape(n_x) == (28, 28, 1) and not config.get("input_image")
+            shape = config.get("input_image") or image_shape(n_x)
+            mnist = shape is not None and tuple(shape) == (28, 28, 1)
             return cls(1.0, "dark" if mnist else None, "mnist" if mnist else None)
         mean, std = recorded.get("mean"), recorded.get("std")
         prep = cls(recorded.get("scale"), recorded.get("background"), recorded.get("centring"),
