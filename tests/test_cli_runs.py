@@ -306,3 +306,27 @@ def test_plot_has_whole_epoch_ticks_and_the_accuracies_in_its_title(capsys, tmp_
     config = xpnet.load(tmp_path / "m.npz").config
     assert ax.get_title().endswith(f"accuracy train {config['train_accuracy']:.1%}, "
                                    f"test {config['test_accuracy']:.1%}")
+
+
+def test_a_model_that_cannot_be_saved_where_asked_is_saved_elsewhere(capsys, tmp_path,
+                                                                     monkeypatch):
+    real = xpnet.Model.save
+    wanted = tmp_path / "m.npz"
+
+    def full_disk(model, path):
+        if Path(path) == wanted:
+            raise OSError(28, "No space left on device", str(tmp_path / ".m.npz.x1y2.tmp"))
+        real(model, path)
+
+    monkeypatch.setattr(xpnet.Model, "save", full_disk)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "rescue"))
+    (tmp_path / "rescue").mkdir()
+    data = quadrants_csv(tmp_path / "quad.csv", m=40)
+    code, _, err = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "3",
+                       "--out", str(wanted), "--quiet")
+    assert code == 2
+    found = re.fullmatch(rf"xpnet: error: could not save the model to {re.escape(str(wanted))} "
+                         r"\(No space left on device\); it is saved in (\S+) instead\n", err)
+    assert found, err
+    assert ".tmp" not in err  # never the name of an internal temporary file
+    assert len(xpnet.load(found[1]).costs) == 3

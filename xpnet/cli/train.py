@@ -7,8 +7,10 @@ the progress bar, the checks of ``--layers`` against the data, and the summary.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     model.config.update({"data": args.data, "classes": data.classes,
                          "input_image": list(data.image) if data.image else None,
                          INPUT_KEY: prep.to_config()})
-    model.save(args.out)  # first of all: nothing after this can lose the run
+    save(model, args.out)  # first of all: nothing after this can lose the run
     if run_.diverged is not None:
         raise CLIError(_divergence_message(run_.diverged, args))
     print_rows([("trained", _trained_text(args, run_, resumed_at)),
@@ -204,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         if data.test_x is not None:
             accuracies["test_accuracy"] = model.evaluate(data.test_x, data.test_y)
     model.config.update(accuracies)
-    model.save(args.out)  # again, with the accuracies for 'xpnet info'
+    save(model, args.out)  # again, with the accuracies for 'xpnet info'
     print_rows([(key.replace("_", " "), f"{value:.2%}") for key, value in accuracies.items()])
     if args.plot:
         scores = ", ".join(f"{key.split('_')[0]} {value:.1%}" for key, value in accuracies.items())
@@ -239,6 +241,22 @@ def check_options(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, ImportError) as exc:
         raise CLIError(name_options(str(exc), TRAIN_OPTIONS)) from exc
     return 0 if args.resume is None else _checkpoint_epoch(args.resume)
+
+
+def save(model: Model, path: str) -> None:
+    """``model.save(path)``; when that fails (a full disk, a folder removed meanwhile), the
+    model is saved in the temporary folder instead and the error says where."""
+    try:
+        model.save(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        rescue = Path(tempfile.gettempdir()) / f"xpnet-{Path(path).stem}-{os.getpid()}.npz"
+        try:
+            model.save(rescue)
+        except OSError:
+            raise CLIError(f"could not save the model to {path}: {reason}") from exc
+        raise CLIError(f"could not save the model to {path} ({reason}); it is saved in "
+                       f"{rescue} instead") from exc
 
 
 def _trained_text(args: argparse.Namespace, run_: _Run, resumed_at: int) -> str:
