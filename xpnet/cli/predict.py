@@ -35,12 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "resized to its input (64x64 RGB for the cat model; for MNIST-like models cropped to "
         "the ink and centred in 28x28, light on dark), scaled as its training data. Prints "
         "'INPUT: label (p=probability of that label)'.")
-    parser.epilog = ("INPUT is a picture (any format Pillow reads), a .npz file with an array X "
-                     "(examples, features), or a .csv file with one example per row (numeric "
-                     "features, optionally followed by a label column, which is ignored; a "
-                     "first row that is not numeric is a header). Rows are printed as "
-                     "FILE[i], i from 0.\n\nexamples:\n  xpnet predict cat.npz my_cat.jpg "
-                     "my_dog.png\n  xpnet predict mnist.npz digit.png --top-k 3 --json")
+    parser.epilog = (
+        "INPUT is a picture (any format Pillow reads), a .npz file with an array X\n"
+        "(examples, features), or a .csv file with one example per row: numeric features,\n"
+        "optionally followed by a label column, which is ignored; a first row that is not\n"
+        "numeric is a header. Rows are printed as FILE[i], i from 0.\n\n"
+        "examples:\n  xpnet predict cat.npz my_cat.jpg my_dog.png\n"
+        "  xpnet predict mnist.npz digit.png --top-k 3 --json")
     parser.add_argument("model", metavar="MODEL", help="a saved model (.npz)")
     parser.add_argument("inputs", metavar="INPUT", nargs="+",
                         help="picture files, .npz or .csv files")
