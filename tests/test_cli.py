@@ -426,6 +426,10 @@ def test_train_on_one_subfolder_per_class_then_predict(capsys, tmp_path):
     assert rows(out)["data"] == f"{folder}: 16 training and 4 test examples, 2 classes (cat, dog)"
     code, out, _ = run(capsys, "predict", str(out_path), str(tmp_path / "mine.png"))
     assert code == 0 and out.startswith(f"{tmp_path / 'mine.png'}: dog (p=")
+    code, _, err = run(capsys, "train", str(folder), "--layers", "192,1", "--image-size", "8",
+                       "--label-pattern", "^IMG")
+    assert code == 2 and err.strip().endswith(
+        "has one subfolder per class, which names the labels; leave out --label-pattern")
 
 
 def test_train_on_a_semicolon_csv_and_the_delimiter_hint(capsys, tmp_path):

@@ -523,7 +523,7 @@ def _by_class_folder(folder: Path, loose: list[Path], class_folders: list[Path],
     if label_pattern is not None:
         raise DataArgumentError("label_pattern", label_pattern, " labels pictures by their file "
                                 f"names, but {folder} has one subfolder per class, which names "
-                                "the labels; leave out label_pattern")
+                                "the labels", advice="leave out")
     files, labels = [], []
     for d in class_folders:
         found = _pictures_below(d)
