@@ -79,8 +79,11 @@ def pets(tmp_path: Path) -> Path:
     (("train",), ["--layers", "--optimizer", "--lr", "--epochs", "--batch-size", "--lambd",
                   "--keep-prob", "--backend", "--dtype", "--seed", "--out", "--plot",
                   "--label-column", "--label-pattern", "--test-fraction", "X_test", "header",
+                  "--standardize", "--delimiter", "--checkpoint", "--checkpoint-every", "--resume",
+                  "--lr-schedule", "inverse-time:RATE", "subfolder per", "stratified",
                   "mnist-3v7", "dog.1.jpg -> dog"]),
-    (("predict",), ["MODEL", "IMAGE", "--invert", "64x64 RGB", "28x28 grey"]),
+    (("predict",), ["MODEL", "INPUT", "--invert", "--no-invert", "--top-k", "--json", ".csv",
+                    "64x64 RGB", "28x28"]),
     (("info",), ["MODEL", "--json", "parameter count"]),
 ])
 def test_help_describes_every_command(capsys, argv, expected):
@@ -246,7 +249,18 @@ def test_progress_without_tqdm_prints_plain_lines(capsys, tmp_path, monkeypatch)
      "--layers ends with 3 but {csv} has 2 classes; end it with 1 (a sigmoid output) or 2"),
     (["train", "{csv}", "--layers", "2,x"], "argument --layers: '2,x' is not a comma-separated"),
     (["train", "{csv}", "--layers", "2,1", "--test-fraction", "1"], "not a fraction in [0, 1)"),
-    (["train", "{csv}", "--layers", "2,1", "--lr", "-1"], "learning_rate must be > 0"),
+    (["train", "{csv}", "--layers", "2,1", "--lr", "-1"], "--lr must be > 0, got -1"),
+    (["train", "{csv}", "--layers", "2,1", "--lr", "inf"], "--lr must be a finite number > 0"),
+    (["train", "{csv}", "--layers", "2,1", "--lambd", "-0.5"], "--lambd must be >= 0"),
+    (["train", "{csv}", "--layers", "2,1", "--device", "cuda:9"],
+     "--device 'cuda:9': NumPy runs on 'cpu' only"),
+    (["train", "{csv}", "--layers", "2,1", "--keep-prob", "0"],
+     "--keep-prob must be in (0, 1] (1 means no dropout), got 0"),
+    (["train", "{csv}", "--layers", "2,1", "--out", "{tmp}/nowhere/m.npz"],
+     "--out {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist"),
+    (["train", "{csv}", "--layers", "2,1", "--out", "{tmp}"], "--out '{tmp}' is a folder"),
+    (["train", "{csv}", "--layers", "2,1", "--plot", "{tmp}/nowhere/cost.png"],
+     "--plot {tmp}/nowhere/cost.png: the folder {tmp}/nowhere does not exist"),
     (["train", "{csv}", "--layers", "2,1", "--label-column", "z"], "--label-column 'z' is not"),
     (["train", "{csv}", "--layers", "2,1", "--backend", "cupyy"], "invalid choice: 'cupyy'"),
     (["train", "kitten", "--layers", "2,1"], "DATA 'kitten' is neither a shipped data set"),
@@ -277,6 +291,7 @@ def test_errors_are_one_line_with_status_2(capsys, tmp_path, pets, argv, message
     assert len(err.splitlines()) == 1, err
     assert err.startswith("xpnet") and fill(message) in err
     assert "Traceback" not in err
+    assert "trained" not in out  # found before any work
 
 
 @pytest.mark.parametrize("argv", [["--debug", "info", "none.npz"], ["info", "none.npz", "--debug"]])
@@ -394,3 +409,99 @@ def test_a_delegated_command_gets_its_options_and_run_from_its_module(capsys, mo
     monkeypatch.setitem(sys.modules, "xpnet.benchmarks", fake)
     code, _, _ = run(capsys, "bench", "--backends", "numpy,torch")
     assert (code, calls) == (3, ["numpy,torch"])
+
+
+# -- data layouts and preprocessing ---------------------------------------------------------------
+def test_train_on_one_subfolder_per_class_then_predict(capsys, tmp_path):
+    folder = tmp_path / "pets"
+    for kind, colour in (("cat", RED), ("dog", BLUE)):
+        (folder / kind).mkdir(parents=True)
+        for i in range(10):
+            save_picture(folder / kind / f"IMG_{i:04d}.jpg", colour, (40, 30 + i), seed=i)
+    save_picture(tmp_path / "mine.png", BLUE, (100, 80), seed=99)
+    out_path = tmp_path / "pets.npz"
+    code, out, err = run(capsys, "train", str(folder), "--layers", "192,4,1", "--image-size", "8",
+                         "--epochs", "60", "--lr", "0.01", "--out", str(out_path))
+    assert code == 0, err
+    assert rows(out)["data"] == f"{folder}: 16 training and 4 test examples, 2 classes (cat, dog)"
+    code, out, _ = run(capsys, "predict", str(out_path), str(tmp_path / "mine.png"))
+    assert code == 0 and out.startswith(f"{tmp_path / 'mine.png'}: dog (p=")
+    code, _, err = run(capsys, "train", str(folder), "--layers", "192,1", "--image-size", "8",
+                       "--label-pattern", "^IMG")
+    assert code == 2 and err.strip().endswith(
+        "has one subfolder per class, which names the labels; leave out --label-pattern")
+
+
+def test_train_on_a_semicolon_csv_and_the_delimiter_hint(capsys, tmp_path):
+    text = quadrants_csv(tmp_path / "quad.csv", m=60).read_text().replace(",", ";")
+    (tmp_path / "semi.csv").write_text(text)
+    code, out, err = run(capsys, "train", str(tmp_path / "semi.csv"), "--layers", "2,4,1",
+                         "--epochs", "5", "--out", str(tmp_path / "m.npz"))
+    assert code == 0, err
+    assert "48 training and 12 test examples" in rows(out)["data"]
+    code, _, err = run(capsys, "train", str(tmp_path / "semi.csv"), "--layers", "2,4,1",
+                       "--delimiter", ",", "--out", str(tmp_path / "m.npz"))
+    assert code == 2
+    assert err.strip().endswith("the file seems to use ';' between fields: give ';' as "
+                                "--delimiter")
+
+
+def test_standardize_is_saved_with_the_model_and_applied_by_predict(capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 2)) * [1000.0, 0.001] + [5e4, 3.0]  # wildly different scales
+    y = np.where((X[:, 0] - 5e4) / 1000 + (X[:, 1] - 3.0) / 0.001 > 0, "up", "down")
+    lines = ["a,b,label"] + [f"{a},{b},{lab}" for (a, b), lab in zip(X.tolist(), y, strict=True)]
+    (tmp_path / "scales.csv").write_text("\n".join(lines) + "\n")
+    out_path = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", str(tmp_path / "scales.csv"), "--layers", "2,8,1",
+                         "--epochs", "300", "--lr", "0.02", "--standardize", "--out",
+                         str(out_path), "--test-fraction", "0.25")
+    assert code == 0, err
+    assert "standardised" in rows(out)["input"]
+    assert float(rows(out)["test accuracy"].rstrip("%")) >= 90
+    model = xpnet.load(out_path)
+    recorded = model.config["input_preprocessing"]
+    train_rows = X[~np.isin(np.arange(120), _held_out(y, 0.25))]
+    np.testing.assert_allclose(recorded["mean"], train_rows.mean(axis=0))
+    np.testing.assert_allclose(recorded["std"], train_rows.std(axis=0))
+    np.savez(tmp_path / "new.npz", X=X[:5])
+    code, out, _ = run(capsys, "predict", str(out_path), str(tmp_path / "new.npz"))
+    assert code == 0
+    standardized = ((X[:5] - recorded["mean"]) / recorded["std"]).T
+    want = np.array(["down", "up"])[model.predict(standardized).reshape(-1)]
+    assert re.findall(r"\]: (\w+) ", out) == want.tolist()
+    code, out, _ = run(capsys, "info", str(out_path))
+    assert "standardised (mean 0, std 1 per feature)" in out and "[" not in rows(out)["input"]
+
+
+def _held_out(labels: np.ndarray, fraction: float) -> np.ndarray:
+    """The examples ``xpnet train --seed 0`` holds out (its reader's stratified split)."""
+    from xpnet.datasets.files import TrainingData, hold_out
+
+    codes = np.unique(labels, return_inverse=True)[1]
+    ids = np.arange(labels.size, dtype=float).reshape(1, -1)
+    split = hold_out(TrainingData(ids, codes.reshape(1, -1), None, None, ["a", "b"]), fraction)
+    return split.test_x[0].astype(int)
+
+
+# -- reproduce --quick ----------------------------------------------------------------------------
+def test_reproduce_quick_shows_the_quick_settings(capsys, tmp_path, monkeypatch):
+    import xpnet.reproduce as rp
+
+    drawn = []
+    monkeypatch.setattr(rp, "_draw", lambda result, data, path: drawn.append(result.title))
+    code, out, _ = run(capsys, "reproduce", "mnist-3v7", "--quick", "--plot",
+                       str(tmp_path / "p.png"))
+    assert code == 0
+    assert "17 epochs" not in out and "5 epochs" not in out  # the full run's
+    assert "mnist-3v7 / GD, 3 epochs: done" in out
+    assert re.search(r"^GD, 3 epochs\s+\d", out, re.M) and re.search(r"^Adam, 3 epochs\s", out,
+                                                                      re.M)
+    assert "QUICK smoke run (3 epochs on the first 2000 training and 500 test examples)" in out
+    code, out, _ = run(capsys, "reproduce", "cat-2layer", "--quick", "--plot",
+                       str(tmp_path / "p.png"))
+    assert code == 0
+    assert out.count("cat-2layer: cat vs non-cat, [12288, 7, 1], GD lr 0.0075, 20 iterations") == 1
+    assert "2500" not in out
+    assert drawn == ["mnist-3v7: MNIST 3 vs 7, [784, 7, 1], mini-batch 128, lr 0.0005",
+                     "cat-2layer: cat vs non-cat, [12288, 7, 1], GD lr 0.0075, 20 iterations"]

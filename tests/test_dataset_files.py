@@ -405,3 +405,84 @@ def test_dataset_modules_never_import_their_package_or_xpnet(module):
             assert target not in (".", "..", "xpnet", "xpnet.datasets"), node.lineno
         elif isinstance(node, ast.Import):
             assert not {a.name for a in node.names} & {"xpnet", "xpnet.datasets"}, node.lineno
+
+
+# -- one subfolder per class (torchvision's ImageFolder, Keras' image_dataset_from_directory) ----
+@pytest.fixture
+def pets(tmp_path: Path) -> Path:
+    """pets/cat/*.png (red), pets/dog/*.jpg and pets/dog/puppies/*.png (blue), plus what a
+    folder of pictures also holds: a notebook's hidden checkpoints and a text file."""
+    folder = tmp_path / "pets"
+    (folder / "dog" / "puppies").mkdir(parents=True)
+    (folder / "cat").mkdir()
+    (folder / ".ipynb_checkpoints").mkdir()
+    for i in range(3):
+        save_picture(folder / "cat" / f"{i}.png", (200, 0, 0))
+        save_picture(folder / "dog" / f"IMG_{i}.JPG", (0, 0, 200))
+    save_picture(folder / "dog" / "puppies" / "small.png", (0, 0, 200))
+    save_picture(folder / ".ipynb_checkpoints" / "x.png", (0, 200, 0))
+    (folder / "cat" / "notes.txt").write_text("not a picture")
+    return folder
+
+
+def test_image_folder_with_one_subfolder_per_class(pets):
+    data = read_image_folder(pets, image_size=4)
+    assert data.classes == ["cat", "dog"]
+    np.testing.assert_array_equal(data.train_y, [[0, 0, 0, 1, 1, 1, 1]])
+    red = data.train_x.reshape(4, 4, 3, -1)[0, 0, 0]
+    np.testing.assert_allclose(red, [200 / 255] * 3 + [0] * 4, atol=0.02)
+    assert data.image == (4, 4, 3)
+
+
+def test_image_folder_per_class_refuses_loose_pictures_and_a_label_pattern(pets):
+    with pytest.raises(DataArgumentError, match="one subfolder per class") as err:
+        read_image_folder(pets, label_pattern="^(cat|dog)")
+    assert err.value.argument == "label_pattern"
+    save_picture(pets / "stray.png", (9, 9, 9))
+    with pytest.raises(ValueError, match=r"holds pictures \(stray.png, ...\) beside class "
+                                         r"subfolders \(cat, dog\)"):
+        read_image_folder(pets)
+
+
+# -- CSV delimiters -------------------------------------------------------------------------------
+@pytest.mark.parametrize("delimiter", [";", "\t", "|", ","])
+def test_csv_delimiter_is_detected(tmp_path, delimiter):
+    lines = [delimiter.join(["x1", "x2", "kind"])]
+    lines += [delimiter.join([f"{i / 4}", f"{-i}", "ab"[i % 2]]) for i in range(8)]
+    data = read_csv_data(write_csv(tmp_path / "d.csv", lines))
+    np.testing.assert_allclose(data.train_x[0], np.arange(8) / 4)
+    assert data.classes == ["a", "b"]
+
+
+def test_csv_hints_at_semicolons_and_decimal_commas(tmp_path):
+    semi = write_csv(tmp_path / "semi.csv", ["x1;x2;kind", "1.5;2;a", "3;4.25;b"])
+    with pytest.raises(DataArgumentError, match="the file seems to use ';' between fields: "
+                                                "give ';' as delimiter") as err:
+        read_csv_data(semi, delimiter=",")
+    assert err.value.message_for("--delimiter").endswith("give ';' as --delimiter")
+    comma = write_csv(tmp_path / "comma.csv", ["x1;x2;kind", "1,5;2;a", "3;4,25;b"])
+    with pytest.raises(ValueError, match=r"'1,5' \(column 1\) is not a number: write numbers "
+                                         r"with a decimal point"):
+        read_csv_data(comma)
+    with pytest.raises(DataArgumentError, match="is not one character"):
+        read_csv_data(semi, delimiter=";;")
+
+
+# -- stratified hold-out --------------------------------------------------------------------------
+def test_hold_out_is_stratified():
+    labels = np.array([0] * 90 + [1] * 10)
+    data = TrainingData(np.arange(100.0).reshape(1, -1), labels.reshape(1, -1), None, None,
+                        ["common", "rare"])
+    for seed in range(5):
+        split = hold_out(data, 0.2, seed=seed)
+        assert np.bincount(split.test_y[0]).tolist() == [18, 2]
+        assert np.bincount(split.train_y[0]).tolist() == [72, 8]
+
+
+def test_hold_out_keeps_one_training_example_of_each_class_when_it_can():
+    labels = np.array([0] * 6 + [1, 2])
+    data = TrainingData(np.arange(8.0).reshape(1, -1), labels.reshape(1, -1), None, None,
+                        ["a", "b", "c"])
+    split = hold_out(data, 0.5, seed=0)
+    assert split.test_x.shape[1] == 4
+    assert sorted(set(split.train_y[0].tolist())) == [0, 1, 2]

@@ -25,7 +25,7 @@ def _param(name):
 def test_quick_reproduction_runs_and_the_cost_falls(name):
     exp = rp.EXPERIMENTS[name]
     result = rp.reproduce(name, quick=True)
-    assert [r.label for r in result.runs] == [v.label for v in exp.variants]
+    assert [r.label for r in result.runs] == [rp.as_run(v.label, exp, True) for v in exp.variants]
     for run, variant in zip(result.runs, exp.variants, strict=True):
         assert len(run.costs) == exp.quick_epochs
         assert all(math.isfinite(c) for c in run.costs)

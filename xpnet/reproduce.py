@@ -12,6 +12,7 @@ differences are expected; seeds are not tuned to match.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -163,12 +164,22 @@ class Reproduction:
     initial_weights: str = ""
     plot: Path | None = None
 
+    @property
+    def title(self) -> str:
+        """``NAME: description``, with the settings that ran (a quick run's epochs)."""
+        e = self.experiment
+        return f"{e.name}: {as_run(e.description, e, self.quick)}"
+
     def table(self) -> str:
         """Ours beside the course's, as plain text."""
         e = self.experiment
-        mode = "QUICK smoke run (few epochs), not the course's setting" if self.quick \
-            else "full run"
-        lines = [f"{e.name}: {e.description}",
+        mode = "full run"
+        if self.quick:
+            subset = (f" on the first {e.quick_examples[0]} training and {e.quick_examples[1]} "
+                      "test examples" if e.quick_examples else "")
+            mode = (f"QUICK smoke run ({e.quick_epochs} epochs{subset}), not the course's "
+                    "setting; the course's figures are for its full run")
+        lines = [self.title,
                  f"backend {self.backend}, {self.dtype}, seed {self.seed}, {mode}",
                  f"initial weights: {self.initial_weights}",
                  f"{'run':<20} {'train':>7} {'course':>7}   {'test':>7} {'course':>7}  "
@@ -183,6 +194,14 @@ class Reproduction:
         if self.plot is not None:
             lines.append(f"pictures: {self.plot}")
         return "\n".join(lines)
+
+
+def as_run(text: str, exp: Experiment, quick: bool) -> str:
+    """A description or a variant's label with the epochs that run: ``"..., 2500 iterations"``
+    becomes ``"..., 20 iterations"`` in a quick run."""
+    if not quick:
+        return text
+    return re.sub(r"\b\d+ (iterations|epochs)\b", rf"{exp.quick_epochs} \1", text)
 
 
 def _pct(x: float | None) -> str:
@@ -212,7 +231,7 @@ def reproduce(name: str, *, backend: str = "numpy", dtype: str = "float32", seed
         runs.append(_run(exp, variant, data, backend=backend, dtype=dtype, seed=seed,
                          quick=quick, course_init=course_init))
         if progress is not None:
-            progress(f"  {name} / {variant.label}: done in {runs[-1].seconds:.1f} s, "
+            progress(f"  {name} / {runs[-1].label}: done in {runs[-1].seconds:.1f} s, "
                      f"final cost {runs[-1].costs[-1]:.4f}")
     origin = (f"the course's (np.random.seed({exp.course_seed}) then np.random.randn)"
               if course_init else f"xpnet's (seed {seed})")
@@ -260,7 +279,7 @@ def _run(exp: Experiment, variant: Variant, data: datasets.Dataset, *, backend: 
                   **settings)
     train_acc = model.evaluate(data.train_x, data.train_y)
     test_acc = None if data.test_x is None else model.evaluate(data.test_x, data.test_y)
-    return RunResult(variant.label, train_acc, test_acc, variant.course_train,
+    return RunResult(as_run(variant.label, exp, quick), train_acc, test_acc, variant.course_train,
                      variant.course_test, time.perf_counter() - t0, list(model.costs), model)
 
 
@@ -274,7 +293,7 @@ def _draw(result: Reproduction, data: datasets.Dataset, path: Path) -> None:
     fig = plots._figure((4.2 * len(result.runs) if boundary else 10, 8 if boundary else 9))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1 if boundary else 1.4])
     plots.plot_costs({r.label: r.costs for r in result.runs}, ax=top.add_subplot(),
-                     title=f"{exp.name}: {exp.description}",
+                     title=result.title,
                      xlabel="epoch" if exp.settings.get("mini_batch_size") else "iteration")
     if boundary:
         for k, r in enumerate(result.runs):

@@ -8,7 +8,11 @@ from here, never from the package.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..model import Model
 
@@ -19,9 +23,10 @@ class CLIError(Exception):
 
 # -- output ---------------------------------------------------------------------------------------
 def print_rows(rows: Sequence[tuple[str, str]], indent: str = "") -> None:
-    """Print ``key  value`` lines, the values aligned."""
+    """Print ``key  value`` lines, the values aligned (flushed: a long step may follow)."""
     for key, value in rows:
         print(f"{indent}{key:<16}{value}")
+    sys.stdout.flush()
 
 
 def shorten(names: Sequence[str], most: int = 10) -> str:
@@ -72,3 +77,51 @@ def fraction(text: str) -> float:
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in [0, 1)")
     return value
+
+
+# -- output files ---------------------------------------------------------------------------------
+def check_output_path(path: str, option: str) -> Path:
+    """``path`` as a file that can be written, checked before any work: its folder exists and is
+    writable, and ``path`` is not a folder. The error names ``option`` (``--out``)."""
+    target = Path(path)
+    if not path or path.endswith(("/", os.sep)) or target.is_dir():
+        raise CLIError(f"{option} {path!r} is a folder; give a file name, such as "
+                       f"{(target / 'model.npz').as_posix()}")
+    folder = target.parent
+    if not folder.exists():
+        raise CLIError(f"{option} {path}: the folder {folder} does not exist; create it first "
+                       f"(mkdir -p {folder})")
+    if not folder.is_dir():
+        raise CLIError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CLIError(f"{option} {path}: the folder {folder} is not writable")
+    return target
+
+
+def check_plot_path(path: str, option: str = "--plot") -> Path:
+    """A picture file matplotlib can write (its format by the file's ending), checked before
+    any work; needs matplotlib."""
+    target = check_output_path(path, option)
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise CLIError(f'{option} needs matplotlib: pip install "xpnet[plot]"') from None
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        given = f"its ending .{suffix}" if suffix else "it has no ending"
+        raise CLIError(f"{option} {path}: the format is chosen by the file's ending and {given} "
+                       f"is not one matplotlib writes; use one of "
+                       f"{', '.join('.' + f for f in sorted(formats))}")
+    return target
+
+
+# -- messages -------------------------------------------------------------------------------------
+def name_options(message: str, options: dict[str, str]) -> str:
+    """``message`` with the Python argument names replaced by the command's options:
+    ``learning_rate must be > 0`` -> ``--lr must be > 0`` and ``device='cuda:9'`` ->
+    ``--device 'cuda:9'`` for ``{"learning_rate": "--lr", "device": "--device"}``."""
+    if not options:
+        return message
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, options)) + r")(?![\w])(=?)")
+    return pattern.sub(lambda m: options[m[1]] + (" " if m[2] else ""), message)

@@ -10,6 +10,8 @@ from typing import Any
 from ..datasets.files import image_shape
 from ..model import load
 from ._common import final_cost, print_rows, shorten
+from ._inputs import CONFIG_KEY as INPUT_KEY
+from ._inputs import InputPreprocessing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,20 +30,28 @@ def run(args: argparse.Namespace) -> int:
         "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
+        "accuracy": {split: config.pop(f"{split}_accuracy", None) for split in ("train", "test")},
         "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
+        "input_preprocessing": config.pop(INPUT_KEY, None),
         "training": config,
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
+    prep = InputPreprocessing.of_model(model.config, model.layer_dims[0])
+    accuracy = summary["accuracy"]
     rows = [
         ("layers", " -> ".join(map(str, model.layer_dims))),
         ("activations", ", ".join(model.activations)),
         ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
         ("classes", shorten(summary["classes"]) if summary["classes"] else "not recorded"),
         ("input", _input_text(summary["input_image"], model.layer_dims[0])),
+        ("preprocessing", prep.describe() if summary["input_preprocessing"] else "not recorded"),
         ("final cost", f"{final_cost(model)} after {len(model.costs)} epochs"),
     ]
+    if any(value is not None for value in accuracy.values()):
+        rows.append(("accuracy", ", ".join(f"{split} {value:.2%}" for split, value
+                                           in accuracy.items() if value is not None)))
     rows += [(key, _setting(value)) for key, value in config.items()]
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")

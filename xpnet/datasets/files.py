@@ -26,6 +26,8 @@ Reading pictures needs Pillow: ``pip install "xpnet[cli]"``.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import math
 import numbers
 import os
@@ -33,6 +35,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +76,8 @@ class TrainingData:
     class indices; ``test_x`` (n_x, m_test) and ``test_y`` (1, m_test) likewise, or ``None``
     when there is no test set. ``classes[k]`` names class ``k``. ``image`` is
     (height, width, channels) when the features are the pixels of pictures (column ``i`` is
-    ``picture.reshape(-1)``, values in [0, 1]), ``None`` otherwise.
+    ``picture.reshape(-1)``; values in [0, 1] for pictures read from files and the shipped
+    sets, as stored for a ``.npz`` of pictures (m, h, w) or (m, h, w, c)), ``None`` otherwise.
     """
 
     train_x: np.ndarray
@@ -118,7 +122,8 @@ class DataArgumentError(ValueError):
 # -- any source -----------------------------------------------------------------------------------
 def load_training_data(source: str | os.PathLike[str], *, label_column: int | str | None = None,
                        label_pattern: str | None = None, image_size: int = 64,
-                       test_fraction: float = 0.2, seed: int = 0) -> TrainingData:
+                       test_fraction: float = 0.2, seed: int = 0,
+                       delimiter: str | None = None) -> TrainingData:
     """Read ``source`` and hold out ``test_fraction`` of it for testing when it has no test set.
 
     ``source`` is one of:
@@ -126,12 +131,14 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
     - a shipped data set, by a name in :data:`SHIPPED` (pass ``"./cat"`` for a folder that has
       one of these names). Its own test set is kept;
     - a ``.npz`` file (:func:`read_npz_data`);
-    - a ``.csv`` file (:func:`read_csv_data`; ``label_column`` picks the label column);
-    - a folder of pictures (:func:`read_image_folder`; ``label_pattern`` and ``image_size``).
+    - a ``.csv`` file (:func:`read_csv_data`; ``label_column`` picks the label column,
+      ``delimiter`` separates the fields: ``None`` detects it);
+    - a folder of pictures, one subfolder per class or labelled by file name
+      (:func:`read_image_folder`; ``label_pattern`` and ``image_size``).
 
     ``test_fraction`` in [0, 1): the share of the examples moved to the test set, drawn with
-    ``seed`` (:func:`hold_out`), when the data has no test set of its own; 0 keeps them all
-    for training (``test_x`` and ``test_y`` are then ``None``).
+    ``seed`` and stratified by class (:func:`hold_out`), when the data has no test set of its
+    own; 0 keeps them all for training (``test_x`` and ``test_y`` are then ``None``).
     """
     _check_fraction("test_fraction", test_fraction, allow_zero=True)
     if isinstance(source, str) and source in SHIPPED:
@@ -143,7 +150,7 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
         elif path.suffix.lower() == ".npz":
             data = read_npz_data(path)
         elif path.suffix.lower() == ".csv":
-            data = read_csv_data(path, label_column)
+            data = read_csv_data(path, label_column, delimiter)
         else:
             raise DataArgumentError(
                 "source", str(source), f" is neither a shipped data set ({', '.join(SHIPPED)}) "
@@ -156,9 +163,12 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
 def hold_out(data: TrainingData, fraction: float, seed: int = 0) -> TrainingData:
     """``data`` with a random ``fraction`` of its examples (at least one) moved to a test set.
 
-    ``data`` must have no test set yet; ``fraction`` is in (0, 1) and must leave at least one
-    training example. The same ``seed`` draws the same split; both parts keep the examples'
-    order. Returns a new :class:`TrainingData`; ``data`` is not changed.
+    The split is stratified, as scikit-learn's ``train_test_split(..., stratify=y)``: each
+    class gives the test set its share of ``round(m * fraction)`` examples (rounded by the
+    largest remainders) and keeps at least one training example. ``data`` must have no test
+    set yet; ``fraction`` is in (0, 1) and must leave at least one training example. The same
+    ``seed`` draws the same split; both parts keep the examples' order. Returns a new
+    :class:`TrainingData`; ``data`` is not changed.
     """
     _check_fraction("fraction", fraction, allow_zero=False)
     return _hold_out(data, fraction, seed, "fraction")
@@ -171,10 +181,33 @@ def _hold_out(data: TrainingData, fraction: float, seed: int, argument: str) -> 
     n_test = max(1, round(m * fraction))
     if n_test >= m:
         raise DataArgumentError(argument, fraction, f" leaves no training examples out of {m}")
-    order = np.random.default_rng(seed).permutation(m)
-    test, keep = np.sort(order[:n_test]), np.sort(order[n_test:])
+    labels = data.train_y.reshape(-1)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = _stratified_quota(counts, n_test)
+    rng = np.random.default_rng(seed)
+    test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:q]
+                                   for c, q in zip(classes, quota, strict=True)]))
+    keep = np.setdiff1d(np.arange(m), test)
     return TrainingData(data.train_x[:, keep], data.train_y[:, keep], data.train_x[:, test],
                         data.train_y[:, test], data.classes, data.image)
+
+
+def _stratified_quota(counts: np.ndarray, n_test: int) -> np.ndarray:
+    """Test examples per class: ``n_test`` shared in proportion to ``counts`` (the largest
+    remainders get the rounding), each class keeping at least one training example where the
+    classes' sizes allow it."""
+    exact = counts * n_test / counts.sum()
+    quota = np.floor(exact).astype(np.int64)
+    by_remainder = np.argsort(-(exact - quota), kind="stable")
+    quota[by_remainder[:n_test - int(quota.sum())]] += 1
+    quota = np.minimum(quota, counts - 1)
+    for most in (counts - 1, counts):  # what one-example classes could not take goes elsewhere
+        for k in itertools.cycle(by_remainder):
+            if quota.sum() >= n_test or np.all(quota >= most):
+                break
+            if quota[k] < most[k]:
+                quota[k] += 1
+    return quota
 
 
 def _check_fraction(argument: str, value: float, *, allow_zero: bool) -> None:
@@ -245,7 +278,8 @@ def read_npz_data(path: str | os.PathLike[str]) -> TrainingData:
     than two axes, such as pictures (m, 64, 64, 3), is flattened per example, row-major. Labels
     may be integers or strings. Optional ``X_test`` and ``y_test`` (both or neither) are the
     test set, whose labels must all occur in ``y``; without them ``test_x`` and ``test_y`` are
-    ``None``. Features are used as they are (float64): scale them yourself.
+    ``None``. Features are used as they are (float64). ``X`` of shape (m, h, w) or
+    (m, h, w, 1 or 3) is taken for pictures: ``image`` is then (h, w, channels).
     """
     path = _existing_file("path", path)
     if not zipfile.is_zipfile(path):
@@ -263,8 +297,20 @@ def read_npz_data(path: str | os.PathLike[str]) -> TrainingData:
     if "X_test" in arrays:
         X_test = _examples_as_columns(arrays["X_test"], "X_test", str(path))
         y_test = _labels_vector(arrays["y_test"], "y_test", X_test.shape[1], str(path))
+        if X_test.shape[0] != X.shape[0]:
+            raise ValueError(f"{path}: X_test has {X_test.shape[0]} features per example but X "
+                             f"has {X.shape[0]}")
     codes, test_codes, classes = _encode(y, y_test, str(path))
-    return TrainingData(X, codes, X_test, test_codes, classes)
+    return TrainingData(X, codes, X_test, test_codes, classes, _picture_shape(arrays["X"]))
+
+
+def _picture_shape(X: np.ndarray) -> tuple[int, int, int] | None:
+    """(height, width, channels) of pictures stored as (m, h, w) or (m, h, w, 1 or 3)."""
+    if X.ndim == 3:
+        return int(X.shape[1]), int(X.shape[2]), 1
+    if X.ndim == 4 and X.shape[3] in (1, 3):
+        return int(X.shape[1]), int(X.shape[2]), int(X.shape[3])
+    return None
 
 
 def _examples_as_columns(X: np.ndarray, name: str, source: str) -> np.ndarray:
@@ -288,28 +334,31 @@ def _labels_vector(y: np.ndarray, name: str, m: int, source: str) -> np.ndarray:
 
 
 # -- .csv -----------------------------------------------------------------------------------------
-def read_csv_data(path: str | os.PathLike[str], label_column: int | str | None = None
-                  ) -> TrainingData:
+def read_csv_data(path: str | os.PathLike[str], label_column: int | str | None = None,
+                  delimiter: str | None = None) -> TrainingData:
     """The examples of a ``.csv`` file: one example per row, numeric features and one label.
 
     ``label_column`` is the label's column: ``None`` for the last, a number (0 = the first,
     -1 = the last; a string of digits counts as a number) or a name in the header. A first row
     whose features are not all numbers, or any first row when ``label_column`` is a name, is a
     header. Labels may be numbers or words. Empty lines are skipped; every other line must have
-    as many fields as the first. There is no test set (``test_x`` and ``test_y`` are ``None``).
+    as many fields as the first. ``delimiter`` separates the fields; ``None`` detects it
+    (:func:`read_csv_rows`). There is no test set (``test_x`` and ``test_y`` are ``None``).
     """
     path = _existing_file("path", path)
     if isinstance(label_column, bool) or not isinstance(label_column,
                                                         numbers.Integral | str | None):
         raise TypeError(f"label_column must be a column number or a header name, got "
                         f"{type(label_column).__name__}")
-    with open(path, newline="", encoding="utf-8") as fh:
-        lines = [(n, row) for n, row in enumerate(csv.reader(fh), start=1) if row]
-    if not lines:
-        raise ValueError(f"{path} is empty")
+    lines, delimiter = _csv_rows(path, delimiter)
     first = lines[0][1]
     width = len(first)
     if width < 2:
+        other = next((d for d in _DELIMITERS if d != delimiter and d in first[0]), None)
+        if other is not None:
+            raise DataArgumentError("delimiter", delimiter, " finds one column only",
+                                    subject=f"{path}: ", advice=f"the file seems to use {other!r} "
+                                    f"between fields: give {other!r} as")
         raise ValueError(f"{path} needs at least two columns (features and a label), "
                          f"found {width} on its first line")
     col = _label_index(label_column, first, width, path)
@@ -329,11 +378,58 @@ def read_csv_data(path: str | os.PathLike[str], label_column: int | str | None =
     except ValueError:
         r, c = next((r, c) for r, row in enumerate(features) for c, v in enumerate(row)
                     if not _parses(v, float))
-        raise ValueError(f"{path}, line {lines[r][0]}: {str(features[r, c])!r} (column "
-                         f"{c + 1 if c < col else c + 2}) is not a number") from None
+        bad = str(features[r, c])
+        where = (f"{path}, line {lines[r][0]}: {bad!r} (column {c + 1 if c < col else c + 2}) "
+                 "is not a number")
+        if delimiter != "," and re.fullmatch(r"[+-]?\d*,\d+", bad.strip()):
+            raise ValueError(f"{where}: write numbers with a decimal point (1.5, not "
+                             "1,5)") from None
+        other = next((d for d in _DELIMITERS if d != delimiter and d in bad), None)
+        if other is not None:  # fields run together: another delimiter
+            raise DataArgumentError("delimiter", delimiter, "", subject=f"{where}, with ",
+                                    advice=f"the file seems to use {other!r} between fields: "
+                                    f"give {other!r} as") from None
+        raise ValueError(where) from None
     y = labels.astype(np.int64) if all(_parses(v, int) for v in labels) else labels
     codes, _, classes = _encode(y, None, str(path))
     return TrainingData(X.T.copy(), codes, None, None, classes)
+
+
+def read_csv_rows(path: str | os.PathLike[str], delimiter: str | None = None
+                  ) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a ``.csv`` file as ``(line number, fields)``, from line 1.
+
+    ``delimiter`` separates the fields; ``None`` detects it with :class:`csv.Sniffer` among
+    ``,`` ``;`` tab and ``|`` (a comma when the file gives no clue). A file that is empty
+    raises ``ValueError``.
+    """
+    return _csv_rows(_existing_file("path", path), delimiter)[0]
+
+
+def _csv_rows(path: Path, delimiter: str | None) -> tuple[list[tuple[int, list[str]]], str]:
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise DataArgumentError("delimiter", delimiter, " is not one character")
+    with open(path, newline="", encoding="utf-8") as fh:
+        text = fh.read()
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text)
+    lines = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter),
+                                              start=1) if row]
+    if not lines:
+        raise ValueError(f"{path} is empty")
+    return lines, delimiter
+
+
+#: The delimiters :func:`read_csv_rows` detects.
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
 
 
 def _label_index(label_column: int | str | None, first_row: list[str], width: int,
@@ -366,15 +462,23 @@ def _parses(text: str, kind: type[int] | type[float]) -> bool:
 # -- pictures -------------------------------------------------------------------------------------
 def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None = None,
                       image_size: int = 64) -> TrainingData:
-    """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`), labelled by name.
+    """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`) and their labels.
 
-    The label of ``dog.1.jpg`` is what ``label_pattern``, a regular expression searched in the
-    file name, matches: its first group, or the whole match when it has no group. The default
-    takes the letters the name starts with (``dog.1.jpg`` -> dog, ``cat_7.png`` -> cat). Every
-    picture is resized to ``image_size`` x ``image_size`` RGB and flattened with
+    Two layouts are read:
+
+    - **one subfolder per class** (the layout of torchvision's ``ImageFolder`` and Keras'
+      ``image_dataset_from_directory``): ``folder/cat/1.jpg``, ``folder/dog/x/2.png``: the
+      label is the name of the subfolder, pictures are taken from any depth below it; names
+      starting with ``.`` (``.ipynb_checkpoints``) are skipped;
+    - **pictures labelled by name**, directly in ``folder``: the label of ``dog.1.jpg`` is what
+      ``label_pattern``, a regular expression searched in the file name, matches: its first
+      group, or the whole match when it has no group. The default takes the letters the name
+      starts with (``dog.1.jpg`` -> dog, ``cat_7.png`` -> cat).
+
+    Every picture is resized to ``image_size`` x ``image_size`` RGB and flattened with
     :func:`read_image`, so ``train_x`` is (image_size·image_size·3, pictures) in [0, 1] and
     ``image`` is (image_size, image_size, 3). Other files are ignored; pictures are read in the
-    order of their names. There is no test set (``test_x`` and ``test_y`` are ``None``).
+    order of their paths. There is no test set (``test_x`` and ``test_y`` are ``None``).
     """
     folder = _as_path("folder", folder)
     if not folder.is_dir():
@@ -383,9 +487,52 @@ def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None 
         raise TypeError(f"image_size must be a whole number, got {type(image_size).__name__}")
     if image_size < 1:
         raise DataArgumentError("image_size", image_size, " is not a positive whole number")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    files = sorted(p for p in folder.iterdir() if _is_picture(p))
+    class_folders = sorted(d for d in folder.iterdir()
+                           if d.is_dir() and not d.name.startswith(".") and _pictures_below(d))
+    if class_folders:
+        files, labels = _by_class_folder(folder, files, class_folders, label_pattern)
+    elif files:
+        labels = _by_file_name(files, label_pattern)
+    else:
+        raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}), directly or "
+                         "in one subfolder per class")
+    shape = (int(image_size), int(image_size), 3)
+    X = np.stack([read_image(p, shape) for p in files], axis=1)
+    codes, _, classes = _encode(np.array(labels), None, str(folder))
+    return TrainingData(X, codes, None, None, classes, shape)
+
+
+def _is_picture(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") \
+        and path.is_file()
+
+
+def _pictures_below(folder: Path) -> list[Path]:
+    """The pictures at any depth below ``folder``, skipping names that start with ``.``."""
+    return sorted(p for p in folder.rglob("*") if _is_picture(p) and not any(
+        part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _by_class_folder(folder: Path, loose: list[Path], class_folders: list[Path],
+                     label_pattern: str | None) -> tuple[list[Path], list[str]]:
+    if loose:
+        raise ValueError(f"{folder} holds pictures ({loose[0].name}, ...) beside class "
+                         f"subfolders ({', '.join(d.name for d in class_folders[:5])}); move "
+                         "them into the subfolder of their class")
+    if label_pattern is not None:
+        raise DataArgumentError("label_pattern", label_pattern, " labels pictures by their file "
+                                f"names, but {folder} has one subfolder per class, which names "
+                                "the labels", advice="leave out")
+    files, labels = [], []
+    for d in class_folders:
+        found = _pictures_below(d)
+        files += found
+        labels += [d.name] * len(found)
+    return files, labels
+
+
+def _by_file_name(files: list[Path], label_pattern: str | None) -> list[str]:
     try:
         regex = re.compile(label_pattern or r"^[A-Za-z]+")
     except re.error as exc:
@@ -399,10 +546,7 @@ def read_image_folder(folder: str | os.PathLike[str], label_pattern: str | None 
                                     subject=f"{p.name} does not match ",
                                     advice="rename it or give another")
         labels.append(match.group(1) if regex.groups else match.group(0))
-    shape = (int(image_size), int(image_size), 3)
-    X = np.stack([read_image(p, shape) for p in files], axis=1)
-    codes, _, classes = _encode(np.array(labels), None, str(folder))
-    return TrainingData(X, codes, None, None, classes, shape)
+    return labels
 
 
 def image_shape(n_x: int) -> tuple[int, int, int] | None:
@@ -416,24 +560,106 @@ def image_shape(n_x: int) -> tuple[int, int, int] | None:
     return None
 
 
-def read_image(path: str | os.PathLike[str], shape: tuple[int, int, int], invert: bool = False
-               ) -> np.ndarray:
+def read_image(path: str | os.PathLike[str], shape: tuple[int, int, int],
+               invert: bool | None = False, *, background: str | None = None,
+               centring: str | None = None) -> np.ndarray:
     """The picture at ``path`` as one example: a (height·width·channels,) float64 vector.
 
-    It is converted to RGB (``channels`` 3) or grey (``channels`` 1), resized to
-    ``shape`` = (height, width, channels), scaled to [0, 1] and flattened like the course's
-    ``picture.reshape(-1)``. ``invert``: 1 - value, for models trained on light-on-dark
-    pictures such as MNIST given dark writing on white paper. Reads any format Pillow reads.
+    The picture is turned upright by its EXIF orientation (as phones record it), transparent
+    parts are laid over white (over black, where ``background`` is given and the picture's
+    visible part is light: the strokes stay visible), it is converted to RGB (``channels`` 3)
+    or grey (``channels`` 1), resized to ``shape`` = (height, width, channels), scaled to
+    [0, 1] and flattened like the course's ``picture.reshape(-1)``.
+
+    - ``background``: ``"dark"`` or ``"light"``, the background of the pictures a model was
+      trained on (MNIST's is dark: light digits on black), or ``None`` when not known.
+    - ``invert``: ``True`` uses 1 - value (dark writing on white paper for an MNIST model),
+      ``False`` never; ``None`` decides from the picture: it is inverted when its border
+      (the paper) is light and ``background`` is ``"dark"``, or the other way round.
+    - ``centring="mnist"`` (grey only) prepares the picture as MNIST's digits were: the
+      paper's shade is removed, the picture is cropped to its ink, the crop scaled to fit a
+      box of 20/28 of the side keeping its aspect ratio, and placed so that its centre of
+      mass is at the centre. Without it the picture is resized to ``shape`` as it is.
+
+    Reads any format Pillow reads; needs Pillow.
     """
     try:
-        from PIL import Image
+        from PIL import Image, ImageOps
     except ImportError:
         raise ImportError(f"reading images needs Pillow: {_PILLOW_HINT}") from None
     h, w, channels = shape
     if channels not in (1, 3):
         raise ValueError(f"shape must be (height, width, 3) for RGB or (height, width, 1) for "
                          f"grey, got {tuple(shape)}")
-    with Image.open(path) as img:
-        pixels = np.asarray(img.convert("RGB" if channels == 3 else "L").resize((w, h)),
-                            dtype=np.float64) / 255.0
+    if background not in (None, "dark", "light"):
+        raise ValueError(f"background must be 'dark', 'light' or None, got {background!r}")
+    if centring not in (None, "mnist"):
+        raise ValueError(f"centring must be 'mnist' or None, got {centring!r}")
+    if centring == "mnist" and channels != 1:
+        raise ValueError("centring='mnist' is for grey pictures (channels 1)")
+    with Image.open(path) as opened:
+        img = ImageOps.exif_transpose(opened)
+        img = _over_matte(img, contrasting=background is not None)
+        img = img.convert("RGB" if channels == 3 else "L")
+    if invert is None:
+        invert = background is not None and _border_shade(img) != background
+    if centring == "mnist":
+        grey = np.asarray(img, dtype=np.float64) / 255.0
+        return _centre_like_mnist(1.0 - grey if invert else grey, h, w).reshape(-1)
+    pixels = np.asarray(img.resize((w, h)), dtype=np.float64) / 255.0
     return (1.0 - pixels if invert else pixels).reshape(-1)
+
+
+def _over_matte(img: Any, contrasting: bool) -> Any:
+    """``img`` with its transparency laid over white; with ``contrasting``, over black when its
+    visible part is light (white strokes on a transparent background)."""
+    from PIL import Image
+
+    if img.mode not in ("RGBA", "LA", "PA", "RGBa", "La") and "transparency" not in img.info:
+        return img
+    rgba = img.convert("RGBA")
+    layers = np.asarray(rgba, dtype=np.float64) / 255.0
+    alpha = layers[..., 3]
+    white = (255, 255, 255, 255)
+    matte = white
+    if contrasting and alpha.sum() > 0:
+        shade = (layers[..., :3].mean(axis=2) * alpha).sum() / alpha.sum()
+        matte = (0, 0, 0, 255) if shade > 0.5 else white
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, matte), rgba).convert("RGB")
+
+
+def _border_shade(img: Any) -> str:
+    """``"light"`` or ``"dark"``: the median shade of the picture's outermost pixels."""
+    grey = np.asarray(img.convert("L"), dtype=np.float64)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return "light" if np.median(border) > 127.5 else "dark"
+
+
+def _centre_like_mnist(ink: np.ndarray, h: int, w: int) -> np.ndarray:
+    """A light-on-dark grey picture (any size, values in [0, 1]) prepared as MNIST's digits:
+    (h, w) with the ink cropped, fitted into a box of 20/28 of the sides keeping its aspect
+    ratio and centred by its centre of mass. A picture without ink gives zeros."""
+    from PIL import Image
+
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    paper, top = float(np.median(border)), float(ink.max())
+    out = np.zeros((h, w))
+    if top - paper < 0.05:  # nothing written
+        return out
+    ink = np.clip((ink - paper) / (top - paper), 0.0, 1.0)
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.1), np.flatnonzero(ink.max(axis=0) > 0.1)
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    box_h, box_w = max(1, round(h * 20 / 28)), max(1, round(w * 20 / 28))
+    factor = min(box_h / crop.shape[0], box_w / crop.shape[1])
+    size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+    small = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(
+        size, Image.Resampling.LANCZOS), dtype=np.float64).clip(0.0, 1.0)
+    total = small.sum()
+    if total <= 0:
+        return out
+    ys, xs = np.indices(small.shape)
+    cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
+    top_row = min(max(round((h - 1) / 2 - cy), 0), h - small.shape[0])
+    left = min(max(round((w - 1) / 2 - cx), 0), w - small.shape[1])
+    out[top_row:top_row + small.shape[0], left:left + small.shape[1]] = small
+    return out
