@@ -155,7 +155,8 @@ def test_a_checkpoint_is_not_a_model_file(data, tmp_path):
 
 
 def test_damaged_checkpoints_are_refused(data, tmp_path):
-    from xpnet.files import read_npz, write_npz_atomic
+    from xpnet.files import read_container as read_npz
+    from xpnet.files import write_npz_atomic
 
     path = tmp_path / "ck.npz"
     _train(*data, 2, checkpoint=path)
