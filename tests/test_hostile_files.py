@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -330,3 +331,28 @@ def test_damaged_hyperparameters(tiny, tmp_path, hyper, match):
     write_container(path, arrays, meta)
     with pytest.raises(ModelFileError, match=match):
         load_checkpoint(path)
+
+
+# -- metadata that `xpnet predict` reads ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"input_image": [20000, 20000, 3]}, "input_image .* is not"),
+    ({"input_image": [2, 2, "3"]}, "input_image .* is not"),
+    ({"input_image": "2x2"}, "input_image .* is not"),
+    ({"classes": ["cat"]}, "classes are not a list of 2 names"),
+    ({"classes": "cat,dog"}, "classes are not a list of 2 names"),
+])
+def test_predict_refuses_damaged_recorded_metadata(capsys, tmp_path, config, match):
+    pil = pytest.importorskip("PIL.Image")
+    from xpnet.cli import main
+
+    model = xpnet.train(np.random.default_rng(0).random((12, 6)), np.array([[0, 1] * 3]),
+                        [12, 1], num_epochs=1)
+    model.config.update({"input_image": [2, 2, 3], "classes": ["cat", "dog"], **config})
+    model.save(tmp_path / "m.safetensors")
+    pil.new("RGB", (4, 4), "white").save(tmp_path / "p.png")
+    code = main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "p.png")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert re.search(match, err), err
