@@ -153,7 +153,7 @@ def check_writable(path: str | os.PathLike, name: str) -> None:
         raise ValueError(f"{where} is a folder; give a file name inside it")
     if not folder.is_dir():
         raise ValueError(f"{where}: the folder {str(folder)!r} does not exist")
-    if path.exists() and not os.access(path, os.W_OK):
+    if _read_only(path):
         raise ValueError(f"{where} is read-only; xpnet does not replace read-only files")
     try:
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
@@ -170,7 +170,7 @@ def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -
     folder = path.parent
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file name", str(path))
-    if path.exists() and not os.access(path, os.W_OK):
+    if _read_only(path):
         raise PermissionError(errno.EACCES, "the file is read-only; xpnet does not replace it",
                               str(path))
     mode = _mode_for(path)
@@ -187,6 +187,16 @@ def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _read_only(path: Path) -> bool:
+    """Whether ``path`` is an existing file that its owner may not write to (its mode has no
+    write bit, which counts even for root, or the system refuses this process)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not mode & 0o222 or not os.access(path, os.W_OK)
 
 
 def _temp_prefix(name: str) -> str:
