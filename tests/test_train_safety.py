@@ -233,3 +233,25 @@ def test_temporary_files_of_a_killed_save_are_removed_by_the_next(model, tmp_pat
     model.save(tmp_path / "m.safetensors")
     assert not stale.exists() and mine.exists() and other.exists()
     assert remove_stale_temporaries(tmp_path / "n.safetensors") == [other]
+
+
+# -- memory: one float32 copy of X at most ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["auto", "generic"])
+@pytest.mark.parametrize("layout", ["C float32", "F float32", "C float64", "F float64"])
+def test_training_holds_one_float32_copy_of_x_at_most(engine, layout):
+    n, m = 200, 4000
+    base = np.random.default_rng(0).random((m, n))
+    order, dtype = layout.split()
+    X = np.ascontiguousarray(base.T, dtype=dtype) if order == "C" else base.astype(dtype).T
+    Y = (base[:, :1].T > 0.5).astype(np.float32)
+    one_copy = n * m * 4
+    xpnet.train(X[:, :10], Y[:, :10], [n, 4, 1], num_epochs=1, engine=engine)  # imports done
+    tracemalloc.start()
+    try:
+        xpnet.train(X, Y, [n, 4, 1], num_epochs=1, mini_batch_size=400, engine=engine)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.4 * one_copy  # one copy, mini-batch buffers and a bool mask of X

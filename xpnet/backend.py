@@ -647,6 +647,16 @@ def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any
     return xp
 
 
+def as_training_data(backend: Backend, name: str, value: Any, dtype: Any) -> Any:
+    """Training data ``value`` on ``backend``: like :func:`as_data`, except that a real NumPy
+    array for the NumPy backend is passed on as it is, so that the engine converts its dtype
+    and layout in one copy (``train`` then holds one copy of ``X`` at most)."""
+    if (backend.library.name == "numpy" and isinstance(value, np.ndarray)
+            and value.dtype.kind in "biuf"):
+        return value
+    return as_data(backend, name, value, dtype)
+
+
 def as_data(backend: Backend, name: str, value: Any, dtype: Any = None, *,
             c_order: bool = False) -> Any:
     """``value`` as an array of ``backend`` (of ``dtype`` if given), or an error naming it."""

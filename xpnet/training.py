@@ -23,7 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .architecture import Architecture, num_layers_of
-from .backend import Backend, as_data, check_same_library, dtype_name, get_backend, is_array
+from .backend import (
+    Backend,
+    as_data,
+    as_training_data,
+    check_same_library,
+    dtype_name,
+    get_backend,
+    is_array,
+)
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import Engine, make_engine, run_epoch
 from .files import check_writable
@@ -38,6 +46,7 @@ from .validation import (
     check_columns,
     check_examples,
     check_finite,
+    check_finite_as,
     check_input_rows,
     check_int,
     check_keep_prob,
@@ -356,15 +365,15 @@ def _training_data(be: Backend, X: Any, Y: Any, arch: Architecture, dt: Any
     """``X`` (n_x, m) and the targets (n_y, m) on the device, after every check of the data.
 
     Integer class labels (1, m) or (m,) for a softmax output are one-hot encoded. ``X`` is
-    converted (device, dtype) but not rearranged: the engine lays it out as it needs.
+    moved to the device but not rearranged, nor (a NumPy array on NumPy) converted: the engine
+    lays it out in the training dtype as it needs, in one copy.
     """
     xp = be.xp
     dims, output = arch.layer_dims, arch.output
-    X_d = as_data(be, "X", X, dt)
+    X_d = as_training_data(be, "X", X, dt)
     check_input_rows(X_d, dims[0], "layer_dims[0]")
     m = check_examples(X_d)
-    note = " (as float32, whose largest value is 3.4e38)" if dtype_name(dt) == "float32" else ""
-    check_finite(xp, "X", X_d, note)
+    check_finite_as(xp, "X", X_d, dt)
     Y_d = as_data(be, "Y", Y)
     if Y_d.ndim == 1 and is_label_row(Y_d, output, dims[-1]):
         Y_d = xp.reshape(Y_d, (1, -1))

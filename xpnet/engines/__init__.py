@@ -47,8 +47,10 @@ class Engine(Protocol):
     - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
       :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
     - ``load_data(X, Y)``: the training set, once, ``X`` (n_x, m) and ``Y`` (n_y, m) already on
-      the device. The engine holds the only copy that training keeps (in whatever layout is fast
-      for it); ``train`` drops its own references afterwards.
+      the device, ``X`` possibly still in the user's real dtype (float64, say, on NumPy). The
+      engine holds the only copy that training keeps, in the training dtype and in whatever
+      layout is fast for it, made in one copy at most; ``train`` drops its own references
+      afterwards.
     - ``step(order, a, b)``: one update on examples ``order[a:b]`` (all of them when ``order``
       is None; ``order`` is a device array of indices). Returns the batch's cost times its size
       as a scalar that ``float()`` reads: a 0-d array of the backend, so that nothing waits for
