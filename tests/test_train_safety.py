@@ -255,3 +255,30 @@ def test_training_holds_one_float32_copy_of_x_at_most(engine, layout):
     finally:
         tracemalloc.stop()
     assert peak < 1.4 * one_copy  # one copy, mini-batch buffers and a bool mask of X
+
+
+# -- readers of your own data --------------------------------------------------------------------
+
+
+def test_a_16_bit_png_is_scaled_not_saturated(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    from xpnet.datasets.files import read_image
+
+    levels = np.array([[0, 16384], [32768, 65535]], dtype=np.uint16)
+    pil.fromarray(levels).save(tmp_path / "deep.png")  # a 16-bit grey PNG
+    with pil.open(tmp_path / "deep.png") as img:
+        assert img.mode.startswith("I")
+    grey = read_image(tmp_path / "deep.png", (2, 2, 1))
+    np.testing.assert_allclose(grey, levels.reshape(-1) / 65535, atol=1e-6)
+    rgb = read_image(tmp_path / "deep.png", (2, 2, 3))
+    np.testing.assert_allclose(rgb.reshape(2, 2, 3)[:, :, 1], levels / 65535, atol=1e-6)
+
+
+def test_a_csv_with_a_utf8_bom_keeps_its_first_row(tmp_path):
+    from xpnet.datasets.files import read_csv_data
+
+    path = tmp_path / "d.csv"
+    path.write_bytes("\ufeff1.5,2,0\n3,4,1\n5,6,0\n".encode())
+    data = read_csv_data(path)
+    assert data.train_x.shape == (2, 3)
+    np.testing.assert_array_equal(data.train_x[:, 0], [1.5, 2.0])

@@ -33,6 +33,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -303,7 +304,7 @@ def read_csv_data(path: str | os.PathLike[str], label_column: int | str | None =
                                                         numbers.Integral | str | None):
         raise TypeError(f"label_column must be a column number or a header name, got "
                         f"{type(label_column).__name__}")
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: drop a leading BOM
         lines = [(n, row) for n, row in enumerate(csv.reader(fh), start=1) if row]
     if not lines:
         raise ValueError(f"{path} is empty")
@@ -434,6 +435,22 @@ def read_image(path: str | os.PathLike[str], shape: tuple[int, int, int], invert
         raise ValueError(f"shape must be (height, width, 3) for RGB or (height, width, 1) for "
                          f"grey, got {tuple(shape)}")
     with Image.open(path) as img:
-        pixels = np.asarray(img.convert("RGB" if channels == 3 else "L").resize((w, h)),
-                            dtype=np.float64) / 255.0
+        pixels = _scaled_pixels(img, h, w, channels)
     return (1.0 - pixels if invert else pixels).reshape(-1)
+
+
+def _scaled_pixels(img: Any, h: int, w: int, channels: int) -> np.ndarray:
+    """``img`` resized to (h, w), as float64 values in [0, 1] with ``channels`` channels.
+
+    Pillow's 16- and 32-bit grey modes (``I;16``, ``I``: a 16-bit PNG) and float mode (``F``)
+    are scaled by their own range, not clipped at 255 by ``convert("L")``."""
+    if img.mode.startswith("I") or img.mode == "F":
+        full = 1.0 if img.mode == "F" else 65535.0
+        grey = np.asarray(img, dtype=np.float64) / full
+        from PIL import Image
+
+        resized = np.asarray(Image.fromarray(grey.astype(np.float32), mode="F").resize((w, h)),
+                             dtype=np.float64).clip(0.0, 1.0)
+        return np.repeat(resized[:, :, None], 3, axis=2) if channels == 3 else resized
+    return np.asarray(img.convert("RGB" if channels == 3 else "L").resize((w, h)),
+                      dtype=np.float64) / 255.0
