@@ -1,0 +1,68 @@
+"""safetensors and ``.npz`` model files, and ONNX export (issue 17)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet import to_numpy as host
+from xpnet.checkpoint import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def model():
+    rng = np.random.default_rng(0)
+    X = rng.random((5, 30))
+    Y = rng.integers(0, 3, (1, 30))
+    return xpnet.train(X, Y, [5, 4, 3], num_epochs=3), X
+
+
+def _same(a, b):
+    assert a.layer_dims == b.layer_dims and a.activations == b.activations
+    assert a.costs == b.costs and a.dtype == b.dtype and a.config == b.config
+    for k in b.params:
+        np.testing.assert_array_equal(host(a.params[k]), host(b.params[k]))
+
+
+@pytest.mark.parametrize("name", ["m.safetensors", "m.npz", "model", "m.bin"])
+def test_both_formats_round_trip(model, tmp_path, name):
+    m, _ = model
+    m.save(tmp_path / name)
+    _same(xpnet.load(tmp_path / name), m)
+
+
+def test_the_format_follows_the_name(model, tmp_path):
+    m, _ = model
+    m.save(tmp_path / "a.npz")
+    m.save(tmp_path / "a.safetensors")
+    assert (tmp_path / "a.npz").read_bytes()[:4] == b"PK\x03\x04"
+    assert (tmp_path / "a.safetensors").read_bytes()[:4] != b"PK\x03\x04"
+
+
+def test_the_safetensors_library_reads_a_model(model, tmp_path):
+    st = pytest.importorskip("safetensors.numpy", reason="safetensors is not installed")
+    from safetensors import safe_open
+
+    m, _ = model
+    m.save(tmp_path / "m.safetensors")
+    arrays = st.load_file(tmp_path / "m.safetensors")
+    assert set(arrays) == set(m.params)
+    for k, v in arrays.items():
+        np.testing.assert_array_equal(v, host(m.params[k]))
+    with safe_open(tmp_path / "m.safetensors", "np") as fh:
+        assert '"format": "xpnet-model"' in fh.metadata()["xpnet"]
+
+
+@pytest.mark.parametrize("name", ["ck.safetensors", "ck.npz"])
+def test_checkpoints_in_both_formats_resume_bit_for_bit(tmp_path, name):
+    rng = np.random.default_rng(2)
+    X, Y = rng.random((3, 40)), (rng.random((1, 40)) > 0.5).astype(float)
+    kw = dict(optimizer="adam", mini_batch_size=8, keep_prob=0.9, seed=1)
+    whole = xpnet.train(X, Y, [3, 4, 1], num_epochs=6, **kw)
+    xpnet.train(X, Y, [3, 4, 1], num_epochs=3, checkpoint=tmp_path / name, **kw)
+    assert load_checkpoint(tmp_path / name).epoch == 3
+    resumed = xpnet.train(X, Y, [3, 4, 1], num_epochs=6, resume=tmp_path / name, **kw)
+    assert resumed.costs == whole.costs
+    for k in whole.params:
+        np.testing.assert_array_equal(host(resumed.params[k]), host(whole.params[k]))
