@@ -66,3 +66,56 @@ def test_checkpoints_in_both_formats_resume_bit_for_bit(tmp_path, name):
     assert resumed.costs == whole.costs
     for k in whole.params:
         np.testing.assert_array_equal(host(resumed.params[k]), host(whole.params[k]))
+
+
+# -- ONNX -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("acts, dims", [
+    (["relu", "tanh", "softmax"], [5, 6, 4, 3]),
+    (["leaky_relu", "sigmoid"], [5, 3, 1]),
+    (["tanh", "linear"], [5, 4, 2]),
+])
+def test_onnxruntime_computes_what_xpnet_computes(tmp_path, dtype, acts, dims):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    pytest.importorskip("onnx", reason="onnx is not installed")
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((dims[0], 40))
+    if acts[-1] == "softmax":
+        Y = rng.integers(0, dims[-1], (1, 40))
+    elif acts[-1] == "sigmoid":
+        Y = (rng.random((1, 40)) > 0.5).astype(float)
+    else:
+        Y = rng.standard_normal((dims[-1], 40))
+    model = xpnet.train(X, Y, dims, activations=acts, num_epochs=5, dtype=dtype,
+                        learning_rate=0.05)
+    model.to_onnx(tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"X": np.ascontiguousarray(X.T, dtype=dtype)})
+    assert out.dtype == np.dtype(dtype) and out.shape == (40, dims[-1])
+    expected = np.asarray(model.predict_proba(X)).T
+    np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == "float32" else 1e-12,
+                               atol=1e-6 if dtype == "float32" else 1e-12)
+
+
+def test_xpnet_export_command(model, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    pytest.importorskip("onnx", reason="onnx is not installed")
+    from xpnet.cli import main
+
+    m, X = model
+    m.save(tmp_path / "m.safetensors")
+    assert main(["export", str(tmp_path / "m.safetensors"), str(tmp_path / "m.onnx")]) == 0
+    assert "ONNX model of 5 -> 4 -> 3" in capsys.readouterr().out
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"X": X.T.astype(np.float32)})
+    np.testing.assert_allclose(out, m.predict_proba(X).T, rtol=1e-5, atol=1e-6)
+
+
+def test_export_without_onnx_says_how_to_install(model, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r'pip install "xpnet\[onnx\]"'):
+        model[0].to_onnx(tmp_path / "m.onnx")

@@ -142,6 +142,11 @@ def write_safetensors_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarr
     _write_atomic(path, write)
 
 
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (as model files are written)."""
+    _write_atomic(path, lambda fh: fh.write(data))
+
+
 def check_writable(path: str | os.PathLike, name: str) -> None:
     """A ``ValueError`` naming ``name`` when xpnet could not save a file at ``path``: its folder
     is missing or not writable, it names a folder, or it is read-only. Checked by creating (and
@@ -164,7 +169,7 @@ def check_writable(path: str | os.PathLike, name: str) -> None:
     os.unlink(tmp)
 
 
-def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> None:
     """Write through ``write(fh)`` to a temporary file beside ``path``, then rename it."""
     path = Path(path)
     folder = path.parent

@@ -172,6 +172,17 @@ class Model:
         check_savable(arrays)
         write_container(path, arrays, self.metadata())
 
+    def to_onnx(self, path: str | os.PathLike) -> None:
+        """Write the network as an ONNX model to ``path`` (atomically), to run in onnxruntime
+        and elsewhere: input ``X`` is (m, n_0), one example per row, and output
+        ``probabilities`` is (m, n_L), ``predict_proba(X.T).T``. Needs ``pip install onnx``;
+        see :mod:`xpnet.export`."""
+        from .export import save_onnx
+
+        arrays = self.params_numpy()
+        check_savable(arrays)
+        save_onnx(path, arrays, self.architecture, self.dtype)
+
     @classmethod
     def load(cls, path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
         """Read a model written by :meth:`save`; parameters go to ``backend`` (NumPy by default).

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("xpnet.cli.train", "train a network on a data set and save it"),
     "predict": ("xpnet.cli.predict", "classify your own pictures with a saved model"),
     "info": ("xpnet.cli.info", "summarise a saved model"),
+    "export": ("xpnet.cli.export", "write a saved model as ONNX"),
     "reproduce": ("xpnet.reproduce", "train the course's networks and compare with its numbers"),
     "bench": ("xpnet.benchmarks", "time training on each backend"),
 }
