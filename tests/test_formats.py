@@ -119,3 +119,15 @@ def test_export_without_onnx_says_how_to_install(model, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r'pip install "xpnet\[onnx\]"'):
         model[0].to_onnx(tmp_path / "m.onnx")
+
+
+def test_readme_file_formats_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Model files and checkpoints", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert "damaged.safetensors: the data or the metadata is damaged" in capsys.readouterr().out
