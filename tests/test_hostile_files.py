@@ -356,3 +356,18 @@ def test_predict_refuses_damaged_recorded_metadata(capsys, tmp_path, config, mat
     err = capsys.readouterr().err
     assert code == 2
     assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("change", [
+    {"state": {"state": 10**60, "inc": 3}}, {"state": {"state": -1, "inc": 3}},
+    {"state": {"state": 1.5, "inc": 3}}, {"uinteger": -1}, {"has_uint32": 2},
+    {"bit_generator": "MT19937"}, {"state": [1]},
+])
+def test_a_damaged_random_state(tiny, tmp_path, change):
+    path = tmp_path / "ck.safetensors"
+    xpnet.train(*tiny, [1, 1, 1], num_epochs=1, checkpoint=path)
+    arrays, meta = read_container(path, "xpnet-checkpoint")
+    meta["rng_state"].update(change)
+    write_container(path, arrays, meta)
+    with pytest.raises(ModelFileError, match="random generator state is damaged"):
+        load_checkpoint(path)

@@ -188,9 +188,23 @@ def _checkpoint_arrays(meta: dict, source: str) -> ArraySpecs:
 
 
 def _rng_state(meta: dict, source: str) -> dict[str, Any]:
+    """The random generator's state (NumPy's PCG64 ``bit_generator.state``), checked field by
+    field before the generator sees it."""
     state: Any = meta.get("rng_state")
+    inner = state.get("state") if isinstance(state, dict) else None
+
+    def whole(value: Any, bits: int) -> bool:
+        return type(value) is int and 0 <= value < 2**bits
+
+    if not (isinstance(state, dict) and set(state) == {"bit_generator", "state", "has_uint32",
+                                                        "uinteger"}
+            and state["bit_generator"] == "PCG64" and isinstance(inner, dict)
+            and set(inner) == {"state", "inc"} and whole(inner["state"], 128)
+            and whole(inner["inc"], 128) and whole(state["has_uint32"], 1)
+            and whole(state["uinteger"], 32)):
+        raise ModelFileError(f"{source}: the random generator state is damaged")
     try:
         RandomState().set_state(state)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{source}: the random generator state is damaged ({exc})") from None
     return state
