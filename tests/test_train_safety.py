@@ -282,3 +282,23 @@ def test_a_csv_with_a_utf8_bom_keeps_its_first_row(tmp_path):
     data = read_csv_data(path)
     assert data.train_x.shape == (2, 3)
     np.testing.assert_array_equal(data.train_x[:, 0], [1.5, 2.0])
+
+
+@pytest.mark.parametrize("engine", ["auto", "generic"])
+def test_x_in_any_order_and_dtype_trains_the_same(engine):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((6, 50))
+    Y = (X[:1] > 0).astype(np.float64)
+    runs = [xpnet.train(x, Y, [6, 4, 1], num_epochs=3, mini_batch_size=16, engine=engine)
+            for x in (X.astype(np.float32), X, np.asfortranarray(X), X.T.copy().T)]
+    for other in runs[1:]:
+        assert other.costs == runs[0].costs
+
+
+def test_x_beyond_float32_is_refused_for_float32_training(data):
+    X, Y = data
+    X = X.copy()
+    X[0, 0] = 1e39
+    with pytest.raises(ValueError, match="X contains NaN or infinite values \\(as float32"):
+        xpnet.train(X, Y, [4, 3, 1], num_epochs=1)
+    xpnet.train(X, Y, [4, 3, 1], num_epochs=1, dtype="float64", learning_rate=1e-50)
