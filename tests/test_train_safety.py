@@ -302,3 +302,13 @@ def test_x_beyond_float32_is_refused_for_float32_training(data):
     with pytest.raises(ValueError, match="X contains NaN or infinite values \\(as float32"):
         xpnet.train(X, Y, [4, 3, 1], num_epochs=1)
     xpnet.train(X, Y, [4, 3, 1], num_epochs=1, dtype="float64", learning_rate=1e-50)
+
+
+def test_training_data_is_read_in_the_dtype_asked_for():
+    from xpnet.datasets.files import load_training_data
+
+    data = load_training_data("football", dtype="float32")
+    assert data.train_x.dtype == np.float32 and data.test_x.dtype == np.float32
+    assert load_training_data("football").train_x.dtype == np.float64
+    with pytest.raises(ValueError, match="dtype='float16' is not"):
+        load_training_data("football", dtype="float16")

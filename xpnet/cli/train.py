@@ -153,7 +153,8 @@ def read_data(args: argparse.Namespace) -> TrainingData:
     try:
         return load_training_data(args.data, label_column=args.label_column,
                                   label_pattern=args.label_pattern, image_size=args.image_size,
-                                  test_fraction=args.test_fraction, seed=args.seed)
+                                  test_fraction=args.test_fraction, seed=args.seed,
+                                  dtype=args.dtype)
     except DataArgumentError as exc:  # name the option, not the Python argument
         if exc.argument not in OPTIONS:
             raise

@@ -70,11 +70,11 @@ _PILLOW_HINT = 'pip install "xpnet[cli]"'
 class TrainingData:
     """Examples in the course's layout.
 
-    ``train_x`` (n_x, m_train) float64, one example per column; ``train_y`` (1, m_train) int64
-    class indices; ``test_x`` (n_x, m_test) and ``test_y`` (1, m_test) likewise, or ``None``
-    when there is no test set. ``classes[k]`` names class ``k``. ``image`` is
-    (height, width, channels) when the features are the pixels of pictures (column ``i`` is
-    ``picture.reshape(-1)``, values in [0, 1]), ``None`` otherwise.
+    ``train_x`` (n_x, m_train) float64 (or the ``dtype`` asked for), one example per column;
+    ``train_y`` (1, m_train) int64 class indices; ``test_x`` (n_x, m_test) and ``test_y``
+    (1, m_test) likewise, or ``None`` when there is no test set. ``classes[k]`` names class
+    ``k``. ``image`` is (height, width, channels) when the features are the pixels of
+    pictures (column ``i`` is ``picture.reshape(-1)``, values in [0, 1]), ``None`` otherwise.
     """
 
     train_x: np.ndarray
@@ -119,7 +119,8 @@ class DataArgumentError(ValueError):
 # -- any source -----------------------------------------------------------------------------------
 def load_training_data(source: str | os.PathLike[str], *, label_column: int | str | None = None,
                        label_pattern: str | None = None, image_size: int = 64,
-                       test_fraction: float = 0.2, seed: int = 0) -> TrainingData:
+                       test_fraction: float = 0.2, seed: int = 0,
+                       dtype: str = "float64") -> TrainingData:
     """Read ``source`` and hold out ``test_fraction`` of it for testing when it has no test set.
 
     ``source`` is one of:
@@ -133,10 +134,15 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
     ``test_fraction`` in [0, 1): the share of the examples moved to the test set, drawn with
     ``seed`` (:func:`hold_out`), when the data has no test set of its own; 0 keeps them all
     for training (``test_x`` and ``test_y`` are then ``None``).
+
+    ``dtype`` (``"float64"`` or ``"float32"``) is the features' dtype: read a shipped set in the
+    dtype you train in, and it is never held in float64 (MNIST: 188 MB instead of 376 MB).
     """
     _check_fraction("test_fraction", test_fraction, allow_zero=True)
+    if dtype not in ("float32", "float64"):
+        raise DataArgumentError("dtype", dtype, " is not 'float32' or 'float64'")
     if isinstance(source, str) and source in SHIPPED:
-        data = _read_shipped(source)
+        data = _read_shipped(source, dtype)
     else:
         path = _as_path("source", source)
         if path.is_dir():
@@ -149,6 +155,10 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
             raise DataArgumentError(
                 "source", str(source), f" is neither a shipped data set ({', '.join(SHIPPED)}) "
                 "nor a .npz file, a .csv file or a folder of images")
+    if data.train_x.dtype != dtype:
+        data = TrainingData(data.train_x.astype(dtype), data.train_y,
+                            None if data.test_x is None else data.test_x.astype(dtype),
+                            data.test_y, data.classes, data.image)
     if data.test_x is None and test_fraction > 0:
         data = _hold_out(data, test_fraction, seed, "test_fraction")
     return data
@@ -200,9 +210,10 @@ def _existing_file(argument: str, value: object) -> Path:
     return path
 
 
-def _read_shipped(name: str) -> TrainingData:
-    """A shipped data set (float64), labels as class indices even where they are one-hot."""
-    ds = load_dataset(name, dtype="float64")
+def _read_shipped(name: str, dtype: str = "float64") -> TrainingData:
+    """A shipped data set (features in ``dtype``), labels as class indices even where they are
+    one-hot."""
+    ds = load_dataset(name, dtype=dtype)
     if ds.train_x is None or ds.train_y is None:
         raise ValueError(f"the shipped data set {name!r} has no training split")
     train_y = _as_indices(np.asarray(ds.train_y))
