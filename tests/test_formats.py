@@ -131,3 +131,26 @@ def test_readme_file_formats_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
     assert "damaged.safetensors: the data or the metadata is damaged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["m.safetensors", "m.npz"])
+def test_float64_models_round_trip(tmp_path, name):
+    rng = np.random.default_rng(5)
+    X, Y = rng.random((3, 20)), (rng.random((1, 20)) > 0.5).astype(float)
+    m = xpnet.train(X, Y, [3, 2, 1], num_epochs=2, dtype="float64")
+    m.save(tmp_path / name)
+    loaded = xpnet.load(tmp_path / name)
+    assert loaded.dtype == "float64" and host(loaded.params["W1"]).dtype == np.float64
+    _same(loaded, m)
+
+
+def test_big_endian_npz_arrays_are_read_as_native(model, tmp_path):
+    from xpnet.files import read_container, write_npz_atomic
+
+    m, _ = model
+    m.save(tmp_path / "m.npz")
+    arrays, meta = read_container(tmp_path / "m.npz", "xpnet-model")
+    write_npz_atomic(tmp_path / "m.npz", {k: v.astype(">f4") for k, v in arrays.items()}, meta)
+    loaded = xpnet.load(tmp_path / "m.npz")
+    assert host(loaded.params["W1"]).dtype == np.dtype("float32")
+    _same(loaded, m)
