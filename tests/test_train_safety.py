@@ -312,3 +312,16 @@ def test_training_data_is_read_in_the_dtype_asked_for():
     assert load_training_data("football").train_x.dtype == np.float64
     with pytest.raises(ValueError, match="dtype='float16' is not"):
         load_training_data("football", dtype="float16")
+
+
+def test_saving_into_a_missing_folder_names_the_target(model, tmp_path):
+    target = tmp_path / "missing" / "m.safetensors"
+    with pytest.raises(FileNotFoundError, match="its folder does not exist") as info:
+        model.save(target)
+    assert info.value.filename == str(target) and ".tmp" not in str(info.value)
+
+
+def test_saving_onto_a_folder_is_refused(model, tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        model.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -180,7 +180,12 @@ def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], object])
                               str(path))
     mode = _mode_for(path)
     remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=folder)
+    except OSError as exc:  # name the target, not the temporary file
+        why = ("its folder does not exist" if not folder.is_dir()
+               else f"cannot create a file in its folder ({exc.strerror})")
+        raise type(exc)(exc.errno, why, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
