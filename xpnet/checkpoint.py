@@ -104,13 +104,13 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
     ``{"t": int, slot: {param: array}}``) and the generator state to ``path``, atomically."""
     arrays = model.params_numpy()
     scalars = {}
-    check_savable(arrays)
     for key, value in optimizer_state.items():
         if isinstance(value, dict):
             arrays.update({_OPT + Architecture.state_key(key, p): to_numpy(a)
                            for p, a in value.items()})
         else:
             scalars[key] = value
+    check_savable(arrays)  # a checkpoint that resume= would refuse is never written
     meta = model.metadata(FORMAT)
     meta.update({
         "epoch": len(model.costs),
