@@ -111,10 +111,28 @@ def test_checkpoint_holds_the_optimizer_and_random_state(data, tmp_path):
     assert ck.costs == model.costs and ck.layer_dims == DIMS and ck.dtype == "float32"
 
 
-def test_resume_past_the_end_returns_the_checkpoint(data, tmp_path):
+def test_resume_at_the_end_returns_the_checkpoint(data, tmp_path):
     path = tmp_path / "ck.npz"
     first = _train(*data, 4, checkpoint=path)
-    _assert_same_model(_train(*data, 3, resume=path), first)
+    _assert_same_model(_train(*data, 4, resume=path), first)
+
+
+def test_resume_with_fewer_epochs_than_the_checkpoint_is_refused(data, tmp_path):
+    """It used to return the 4-epoch model silently for num_epochs=3 (issue 17)."""
+    path = tmp_path / "ck.npz"
+    _train(*data, 4, checkpoint=path)
+    with pytest.raises(ValueError, match="num_epochs=3 but resume=.* has 4 epochs already"):
+        _train(*data, 3, resume=path)
+
+
+@pytest.mark.parametrize("name, value", [("beta1", 0.8), ("beta2", 0.99), ("epsilon", 1e-6)])
+def test_resume_refuses_other_optimizer_hyperparameters(data, tmp_path, name, value):
+    path = tmp_path / "ck.safetensors"
+    _train(*data, 2, checkpoint=path)
+    with pytest.raises(ValueError, match=f"optimizer's {name}=.* but train got {name}={value}"):
+        _train(*data, 4, resume=path, optimizer=xpnet.Adam(0.01, **{name: value}))
+    resumed = _train(*data, 4, resume=path, learning_rate=0.02)  # the rate may change
+    assert len(resumed.costs) == 4
 
 
 @pytest.mark.parametrize("change, name", [
@@ -155,7 +173,8 @@ def test_a_checkpoint_is_not_a_model_file(data, tmp_path):
 
 
 def test_damaged_checkpoints_are_refused(data, tmp_path):
-    from xpnet.files import read_npz, write_npz_atomic
+    from xpnet.files import read_container as read_npz
+    from xpnet.files import write_npz_atomic
 
     path = tmp_path / "ck.npz"
     _train(*data, 2, checkpoint=path)

@@ -41,23 +41,23 @@ def test_rmsprop_default_beta_is_the_courses():
     assert xpnet.get_optimizer("rmsprop").beta == 0.9
 
 
-def test_resuming_with_other_betas_than_the_checkpoints_warns(tmp_path):
+def test_resuming_with_other_betas_than_the_checkpoints_is_refused(tmp_path):
     """An RMSProp checkpoint written with β = 0.999 (the default before it became 0.9) resumed
-    with the new default: a different run, said in a warning that gives the fix."""
+    with the new default would be a different run: refused, naming the setting."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((3, 40))
     Y = (X[:1] > 0).astype(float)
     ckpt = tmp_path / "run.ckpt.npz"
     old = xpnet.RMSProp(learning_rate=0.01, beta=0.999)
     xpnet.train(X, Y, [3, 4, 1], optimizer=old, num_epochs=2, checkpoint=ckpt)
-    with pytest.warns(UserWarning, match=r"beta=0\.9 \(the checkpoint's run used 0\.999\).*"
-                                         r"optimizer=xpnet\.RMSProp\(beta=0\.999\)"):
+    with pytest.raises(ValueError, match=r"beta=0\.999 but train got beta=0\.9"):
         xpnet.train(X, Y, [3, 4, 1], optimizer="rmsprop", learning_rate=0.01, num_epochs=3,
                     resume=ckpt)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        xpnet.train(X, Y, [3, 4, 1], optimizer=xpnet.RMSProp(learning_rate=0.01, beta=0.999),
-                    num_epochs=3, resume=ckpt)
+        model = xpnet.train(X, Y, [3, 4, 1], num_epochs=3, resume=ckpt,
+                            optimizer=xpnet.RMSProp(learning_rate=0.01, beta=0.999))
+    assert len(model.costs) == 3
 
 
 def test_adam_bias_corrected_moments():

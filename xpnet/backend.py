@@ -15,7 +15,10 @@ used as it is for a custom namespace passed as ``backend=``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar
@@ -102,8 +105,31 @@ class Library:
     def synchronize(self, x: Any = None) -> None:
         """Wait until queued work (on ``x``, or on the current device) has finished."""
 
+    def memory_bytes(self, device: Any) -> int | None:
+        """The memory of ``device`` in bytes (``None`` when unknown); the host's RAM here."""
+        return host_memory_bytes()
+
+    def quiet(self) -> contextlib.AbstractContextManager[Any]:
+        """A context in which overflow and invalid values compute to inf/NaN without warnings
+        (xpnet checks for them itself); NumPy-based libraries switch their warnings off."""
+        return contextlib.nullcontext()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def host_memory_bytes() -> int | None:
+    """The host's physical memory in bytes, or ``None`` when the system does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+@contextlib.contextmanager
+def _numpy_quiet() -> Iterator[None]:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        yield
 
 
 class NumPy(Library):
@@ -139,6 +165,9 @@ class NumPy(Library):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x)
+
+    def quiet(self) -> contextlib.AbstractContextManager[Any]:
+        return _numpy_quiet()
 
 
 class CuPy(Library):
@@ -195,6 +224,13 @@ class CuPy(Library):
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.get()
 
+    def memory_bytes(self, device: Any) -> int | None:
+        import cupy
+
+        dev = device if device is not None else cupy.cuda.Device()
+        with dev:
+            return int(cupy.cuda.runtime.memGetInfo()[1])
+
     def synchronize(self, x: Any = None) -> None:
         import cupy
 
@@ -227,6 +263,13 @@ class Torch(Library):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.detach().cpu().numpy()
+
+    def memory_bytes(self, device: Any) -> int | None:
+        import torch
+
+        if device is not None and torch.device(device).type == "cuda":
+            return int(torch.cuda.get_device_properties(torch.device(device)).total_memory)
+        return super().memory_bytes(device) if device is None or str(device) == "cpu" else None
 
     def synchronize(self, x: Any = None) -> None:
         import torch
@@ -286,6 +329,9 @@ class ArrayAPIStrict(Library):
 
     def owns_array(self, x: Any) -> bool:
         return type(x).__module__.split(".")[0] == "array_api_strict"
+
+    def quiet(self) -> contextlib.AbstractContextManager[Any]:
+        return _numpy_quiet()
 
 
 class Dask(Library):
@@ -385,8 +431,12 @@ class Backend:
         xp, lib = self.xp, self.library
         dt = resolve_dtype(xp, dtype) if dtype is not None else None
         if is_array(x) and _same_namespace(x, xp):
+            if xp.isdtype(x.dtype, "complex floating"):
+                raise TypeError(_COMPLEX.format(x.dtype))
             return lib.adopt(xp, x, dt, self.device, c_order)
         host = to_numpy(x) if is_array(x) else np.asarray(x)
+        if host.dtype.kind == "c":
+            raise TypeError(_COMPLEX.format(host.dtype))
         if dt is None and host.dtype.kind not in "biuf":
             raise TypeError(f"cannot place an array of dtype {host.dtype} on backend {self.name!r}")
         return lib.from_host(xp, host, dt, self.device, c_order)
@@ -410,6 +460,10 @@ class Backend:
         dt = resolve_dtype(self.xp, dtype)
         self.library.check_dtype(dtype_name(dt))
         return dt
+
+
+_COMPLEX = ("it holds complex numbers ({}); xpnet works on real numbers: pass .real (or "
+            "abs(), or the real and imaginary parts as separate features)")
 
 
 def _restore_backend(name: str, device: Any) -> Backend:
@@ -591,6 +645,16 @@ def check_same_library(arrays: dict[str, Any], remedy: str | None = None) -> Any
                 + (remedy or "move them to one device first")
             )
     return xp
+
+
+def as_training_data(backend: Backend, name: str, value: Any, dtype: Any) -> Any:
+    """Training data ``value`` on ``backend``: like :func:`as_data`, except that a real NumPy
+    array for the NumPy backend is passed on as it is, so that the engine converts its dtype
+    and layout in one copy (``train`` then holds one copy of ``X`` at most)."""
+    if (backend.library.name == "numpy" and isinstance(value, np.ndarray)
+            and value.dtype.kind in "biuf"):
+        return value
+    return as_data(backend, name, value, dtype)
 
 
 def as_data(backend: Backend, name: str, value: Any, dtype: Any = None, *,

@@ -1,7 +1,8 @@
 """Training checkpoints: ``train(..., checkpoint=path)`` writes one, ``resume=path`` continues.
 
-A checkpoint is an ``.npz`` file in the container of :mod:`xpnet.files` (written atomically, read
-without pickle) with the format name ``"xpnet-checkpoint"``. Its arrays are the parameters
+A checkpoint is a file in the container of :mod:`xpnet.files` (safetensors, or ``.npz`` for a
+name ending in ``.npz``; written atomically, read as untrusted) with the format name
+``"xpnet-checkpoint"``. Its arrays are the parameters
 ``W1, b1, ..., WL, bL`` and the optimizer's per-parameter state as ``opt.<slot>.<param>``
 (Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON metadata holds the number of completed
 epochs and their costs, the layer sizes, activations and dtype, the optimizer's name,
@@ -20,8 +21,15 @@ import numpy as np
 
 from .architecture import Architecture
 from .backend import Backend, to_numpy
-from .files import FORMAT_VERSION, ModelFileError, check_stored_array, read_npz, write_npz_atomic
-from .model import Model, check_param_arrays, read_costs, read_network
+from .files import (
+    ArraySpecs,
+    ModelFileError,
+    check_stored_array,
+    read_container,
+    write_container,
+)
+from .model import Model, check_param_arrays, check_savable, model_arrays, read_network
+from .optimizers import OPTIMIZERS
 from .rng import RandomState
 
 FORMAT = "xpnet-checkpoint"
@@ -39,6 +47,7 @@ class Checkpoint:
     activations: list[str]
     dtype: str
     optimizer: str
+    hyperparameters: dict[str, float]
     optimizer_scalars: dict[str, Any]
     optimizer_arrays: dict[str, dict[str, np.ndarray]]
     params: dict[str, np.ndarray]
@@ -57,6 +66,25 @@ class Checkpoint:
                     f"resume={self.path!r} was written with {name}={saved!r} but train got "
                     f"{name}={given!r}; resume with the same layer_dims, activations, optimizer "
                     "and dtype (learning_rate, mini_batch_size, lambd and keep_prob may change)"
+                )
+
+    def check_resumable(self, num_epochs: int, hyperparameters: dict[str, float]) -> None:
+        """A ``ValueError`` naming the setting when ``train(..., resume=)`` cannot continue this
+        checkpoint: it is past ``num_epochs`` already, or the optimizer's hyperparameters other
+        than the learning rate differ."""
+        if num_epochs < self.epoch:
+            raise ValueError(
+                f"num_epochs={num_epochs} but resume={self.path!r} has {self.epoch} epochs "
+                "already; num_epochs counts from the start of the run, so give at least "
+                f"{self.epoch} (or load its model with train(..., params=...) to start afresh)"
+            )
+        for name, saved in self.hyperparameters.items():
+            given = hyperparameters.get(name)
+            if name != "learning_rate" and given != saved:
+                raise ValueError(
+                    f"resume={self.path!r} was written with the optimizer's {name}={saved!r} "
+                    f"but train got {name}={given!r}; resume with the same {name} (only the "
+                    "learning_rate may change)"
                 )
 
     def params_on(self, backend: Backend) -> dict[str, Any]:
@@ -82,6 +110,7 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
                            for p, a in value.items()})
         else:
             scalars[key] = value
+    check_savable(arrays)  # a checkpoint that resume= would refuse is never written
     meta = model.metadata(FORMAT)
     meta.update({
         "epoch": len(model.costs),
@@ -90,50 +119,92 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
                       "state": scalars},
         "rng_state": rng_state,
     })
-    write_npz_atomic(path, arrays, meta)
+    write_container(path, arrays, meta)
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read and check a file written by :func:`save_checkpoint`; :class:`ModelFileError` when
     it is damaged or not a checkpoint."""
     source = str(path)
-    arrays, meta = read_npz(path, FORMAT, FORMAT_VERSION)
+    arrays, meta = read_container(path, FORMAT, lambda meta: _checkpoint_arrays(meta, source))
     arch, dtype = read_network(meta, source)
     check_param_arrays(arrays, arch, dtype, source)
     params = {k: arrays.pop(k) for k in arch.param_keys}
-    opt_arrays = _optimizer_arrays(arrays, params, dtype, source)
-    costs = read_costs(meta, source)
-    epoch = meta.get("epoch")
-    if not isinstance(epoch, int) or epoch != len(costs):
-        raise ModelFileError(f"{source}: epoch {epoch!r} does not match its {len(costs)} costs")
-    opt = meta.get("optimizer")
-    if not (isinstance(opt, dict) and isinstance(opt.get("name"), str)
-            and isinstance(opt.get("state"), dict)):
-        raise ModelFileError(f"{source}: metadata lacks the optimizer's name and state")
-    return Checkpoint(path=source, epoch=epoch, costs=costs, layer_dims=list(arch.layer_dims),
-                      activations=list(arch.activations), dtype=dtype, optimizer=opt["name"],
-                      optimizer_scalars=opt["state"], optimizer_arrays=opt_arrays, params=params,
+    name, hyper, t = _read_optimizer(meta, source)
+    opt_arrays: dict[str, dict[str, np.ndarray]] = {}
+    for key, arr in arrays.items():  # the reader checked their names, shapes and dtypes
+        slot, _, param = key[len(_OPT):].partition(".")
+        check_stored_array(arr, key, arch.param_shapes[param], dtype, source)
+        opt_arrays.setdefault(slot, {})[param] = arr
+    return Checkpoint(path=source, epoch=meta["epoch"], costs=[float(c) for c in meta["costs"]],
+                      layer_dims=list(arch.layer_dims), activations=list(arch.activations),
+                      dtype=dtype, optimizer=name, hyperparameters=hyper,
+                      optimizer_scalars={"t": t}, optimizer_arrays=opt_arrays, params=params,
                       rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}))
 
 
-def _optimizer_arrays(arrays: dict[str, np.ndarray], params: dict[str, np.ndarray], dtype: str,
-                      source: str) -> dict[str, dict[str, np.ndarray]]:
-    """``{slot: {param: array}}`` from the ``opt.<slot>.<param>`` arrays, each shaped like its
-    parameter; any other array makes the file foreign."""
-    slots: dict[str, dict[str, np.ndarray]] = {}
-    for key, arr in arrays.items():
-        slot, _, param = key[len(_OPT):].partition(".")
-        if not key.startswith(_OPT) or param not in params:
-            raise ModelFileError(f"{source}: unexpected array {key!r} in a checkpoint")
-        check_stored_array(arr, key, tuple(params[param].shape), dtype, source)
-        slots.setdefault(slot, {})[param] = arr
-    return slots
+#: The largest optimizer step count a checkpoint may record (beyond it, float64 loses steps).
+MAX_STEPS = 2**53
+
+
+def _read_optimizer(meta: dict, source: str) -> tuple[str, dict[str, float], int]:
+    """The optimizer's name, hyperparameters and step count ``t`` recorded in ``meta``."""
+    opt = meta.get("optimizer")
+    if not (isinstance(opt, dict) and isinstance(opt.get("name"), str)
+            and isinstance(opt.get("state"), dict)
+            and isinstance(opt.get("hyperparameters"), dict)):
+        raise ModelFileError(f"{source}: metadata lacks the optimizer's name, hyperparameters "
+                             "and state")
+    name = opt["name"]
+    if name not in OPTIMIZERS:
+        raise ModelFileError(f"{source}: unknown optimizer {name!r}")
+    hyper = opt["hyperparameters"]
+    try:
+        OPTIMIZERS[name](**hyper)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source}: the optimizer's hyperparameters are damaged "
+                             f"({exc})") from None
+    t = opt["state"].get("t")
+    if type(t) is not int or not 0 <= t <= MAX_STEPS or set(opt["state"]) != {"t"}:
+        raise ModelFileError(f"{source}: the optimizer's step count is damaged ({t!r})")
+    return name, {k: float(v) for k, v in hyper.items()}, t
+
+
+def _checkpoint_arrays(meta: dict, source: str) -> ArraySpecs:
+    """The arrays a checkpoint whose metadata is ``meta`` must hold: the model's, and one per
+    optimizer slot and parameter once the optimizer has taken a step."""
+    specs = model_arrays(meta, source)
+    arch, dtype = read_network(meta, source)
+    costs = meta.get("costs", [])
+    epoch = meta.get("epoch")
+    if type(epoch) is not int or epoch != len(costs):
+        raise ModelFileError(f"{source}: epoch {epoch!r} does not match its {len(costs)} costs")
+    name, _, t = _read_optimizer(meta, source)
+    if t > 0:
+        for slot in OPTIMIZERS[name]._slots:
+            specs.update({_OPT + Architecture.state_key(slot, p): (shape, dtype)
+                          for p, shape in arch.param_shapes.items()})
+    return specs
 
 
 def _rng_state(meta: dict, source: str) -> dict[str, Any]:
+    """The random generator's state (NumPy's PCG64 ``bit_generator.state``), checked field by
+    field before the generator sees it."""
     state: Any = meta.get("rng_state")
+    inner = state.get("state") if isinstance(state, dict) else None
+
+    def whole(value: Any, bits: int) -> bool:
+        return type(value) is int and 0 <= value < 2**bits
+
+    if not (isinstance(state, dict) and set(state) == {"bit_generator", "state", "has_uint32",
+                                                        "uinteger"}
+            and state["bit_generator"] == "PCG64" and isinstance(inner, dict)
+            and set(inner) == {"state", "inc"} and whole(inner["state"], 128)
+            and whole(inner["inc"], 128) and whole(state["has_uint32"], 1)
+            and whole(state["uinteger"], 32)):
+        raise ModelFileError(f"{source}: the random generator state is damaged")
     try:
         RandomState().set_state(state)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{source}: the random generator state is damaged ({exc})") from None
     return state

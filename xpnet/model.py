@@ -19,7 +19,14 @@ import numpy as np
 
 from .architecture import Architecture
 from .backend import DTYPES, Backend, as_data, get_backend, to_numpy
-from .files import FORMAT_VERSION, ModelFileError, check_stored_array, read_npz, write_npz_atomic
+from .files import (
+    FORMAT_VERSION,
+    ArraySpecs,
+    ModelFileError,
+    check_stored_array,
+    read_container,
+    write_container,
+)
 from .network import _forward
 from .validation import (
     check_columns,
@@ -82,7 +89,8 @@ class Model:
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
-        AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts)
+        with be.library.quiet():  # exp overflowing to inf gives the right 0 or 1
+            AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts)
         return AL, _is_host_input(X) and be.name != "numpy"
 
     def predict_proba(self, X: Any) -> Any:
@@ -157,8 +165,23 @@ class Model:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model to ``path`` (``.npz`` plus JSON metadata, no pickle), atomically."""
-        write_npz_atomic(path, self.params_numpy(), self.metadata())
+        """Write the model to ``path``, atomically: safetensors, or ``.npz`` for a name ending
+        in ``.npz`` (see :mod:`xpnet.files`). Parameters that are NaN or infinite are refused
+        with a ``ValueError`` (such a file could not be loaded)."""
+        arrays = self.params_numpy()
+        check_savable(arrays)
+        write_container(path, arrays, self.metadata())
+
+    def to_onnx(self, path: str | os.PathLike) -> None:
+        """Write the network as an ONNX model to ``path`` (atomically), to run in onnxruntime
+        and elsewhere: input ``X`` is (m, n_0), one example per row, and output
+        ``probabilities`` is (m, n_L), ``predict_proba(X.T).T``. Needs ``pip install onnx``;
+        see :mod:`xpnet.export`."""
+        from .export import save_onnx
+
+        arrays = self.params_numpy()
+        check_savable(arrays)
+        save_onnx(path, arrays, self.architecture, self.dtype)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
@@ -167,15 +190,15 @@ class Model:
         Raises :class:`~xpnet.files.ModelFileError` for a damaged or foreign file: a wrong
         format or version, missing parameters, wrong shapes or dtypes, NaN or infinite values.
         """
-        arrays, meta = read_npz(path, FORMAT)
-        arch, dtype = read_network(meta, str(path))
-        check_param_arrays(arrays, arch, dtype, str(path))
-        costs = read_costs(meta, str(path))
+        source = str(path)
+        arrays, meta = read_container(path, FORMAT, lambda meta: model_arrays(meta, source))
+        arch, dtype = read_network(meta, source)
+        check_param_arrays(arrays, arch, dtype, source)
         be = get_backend(backend or "numpy", device=device)
         params = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.param_keys}
         return cls(params=params, activations=list(arch.activations),
-                   layer_dims=list(arch.layer_dims), costs=costs, backend=be, dtype=dtype,
-                   config=dict(meta.get("config", {})))
+                   layer_dims=list(arch.layer_dims), costs=read_costs(meta, source), backend=be,
+                   dtype=dtype, config=read_config(meta, source))
 
     def __repr__(self) -> str:
         return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, "
@@ -195,6 +218,33 @@ def _is_host_input(X: Any) -> bool:
 # -- reading model files (and the common part of checkpoints) -----------------------------------
 
 
+def check_savable(arrays: dict[str, np.ndarray]) -> None:
+    """A ``ValueError`` naming the first array holding NaN or infinite values."""
+    for key, arr in arrays.items():
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{key} holds NaN or infinite values; xpnet does not save a model "
+                             "that it could not load (train with a lower learning_rate)")
+
+
+def model_arrays(meta: dict, source: str) -> ArraySpecs:
+    """The arrays a model file whose metadata is ``meta`` must hold: the parameters and the
+    running statistics its network names, in its dtype. The metadata is checked first."""
+    arch, dtype = read_network(meta, source)
+    read_costs(meta, source)
+    read_config(meta, source)
+    shapes = {**arch.param_shapes, **arch.stat_shapes}
+    return {k: (shape, dtype) for k, shape in shapes.items()}
+
+
+def read_config(meta: dict, source: str) -> dict[str, Any]:
+    """The training settings recorded in ``meta``: a JSON object."""
+    config = meta.get("config", {})
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{source}: metadata 'config' must be an object, got "
+                             f"{type(config).__name__}")
+    return dict(config)
+
+
 def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
     """``(architecture, dtype)`` recorded in ``meta``, checked like train's arguments."""
     missing = [key for key in ("layer_dims", "activations", "dtype") if key not in meta]
@@ -205,18 +255,19 @@ def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{source}: metadata is damaged: {exc}") from None
     dtype = meta["dtype"]
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ModelFileError(f"{source}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     return arch, dtype
 
 
 def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype: str,
                        source: str) -> None:
-    """The parameters of ``arch`` with their shapes and the recorded dtype, or an error."""
-    expected = arch.param_shapes
+    """The parameters (and running statistics) of ``arch`` with their shapes and the recorded
+    dtype, and finite, or an error."""
+    expected = {**arch.param_shapes, **arch.stat_shapes}
     missing = sorted(set(expected) - set(arrays))
     if missing:
-        raise ModelFileError(f"{source} lacks parameters {', '.join(missing)}")
+        raise ModelFileError(f"{source} lacks the arrays {', '.join(missing)}")
     for key, shape in expected.items():
         check_stored_array(arrays[key], key, shape, dtype, source)
 

@@ -14,18 +14,27 @@ goes on from it exactly (:mod:`xpnet.checkpoint`).
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .architecture import Architecture, num_layers_of
-from .backend import Backend, as_data, check_same_library, dtype_name, get_backend, is_array
+from .backend import (
+    Backend,
+    as_data,
+    as_training_data,
+    check_same_library,
+    dtype_name,
+    get_backend,
+    is_array,
+)
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import Engine, make_engine, run_epoch
+from .files import check_writable
 from .initializers import INITS, initialize_parameters
 from .model import Model
 from .optimizers import Optimizer, get_optimizer
@@ -37,6 +46,7 @@ from .validation import (
     check_columns,
     check_examples,
     check_finite,
+    check_finite_as,
     check_input_rows,
     check_int,
     check_keep_prob,
@@ -105,7 +115,10 @@ def train(
       output (softmax when ``layer_dims[-1] > 1``). For softmax, ``Y`` may be one-hot (C, m) or
       integer labels (1, m).
     - ``optimizer``: ``"gd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"`` or an
-      :class:`~xpnet.optimizers.Optimizer` instance (with its own hyperparameters).
+      :class:`~xpnet.optimizers.Optimizer` instance (with its own hyperparameters and state).
+      ``train`` works on a copy, so the instance is never changed and gives the same run in
+      every call; the trained optimizer is ``model.optimizer`` (pass it, with
+      ``params=model.params``, to continue training in stages).
     - ``learning_rate``: defaults to 0.0075 for a named optimizer; for an optimizer instance,
       ``None`` keeps the instance's own rate.
     - ``mini_batch_size``: ``None`` is full-batch gradient descent, and so is any size ≥ m
@@ -122,17 +135,21 @@ def train(
     - ``callback(epoch, cost)``: called after every completed epoch.
     - ``engine``: ``"generic"`` is the Array-API reference step; ``"auto"`` picks a
       backend-specific fast path when one exists for this configuration (see :mod:`xpnet.engines`).
-    - ``on_nan``: when the cost or the parameters become NaN or infinite at some epoch,
+    - ``on_nan``: when the cost, the parameters or the optimizer's state (Adam's moments)
+      become NaN or infinite at some epoch,
       ``"raise"`` (the default) raises :class:`DivergenceError` (a ``FloatingPointError``)
       whose ``.model`` holds the last parameters known to give a finite cost; ``"stop"``
       warns and returns that model instead.
-    - ``checkpoint``: a file that receives the parameters, the optimizer state, the random
-      state and the costs every ``checkpoint_every`` epochs and whenever training ends
-      (normally, by divergence or by Ctrl-C).
+    - ``checkpoint``: a file (checked to be writable before training starts) that receives
+      the parameters, the optimizer state, the random state and the costs every
+      ``checkpoint_every`` epochs and whenever training ends (normally, by divergence or by
+      Ctrl-C).
     - ``resume``: a checkpoint to continue from; ``num_epochs`` counts from the very start, so
       ``train(..., num_epochs=10, resume=path)`` after a checkpoint at epoch 5 runs epochs
-      5–9 and matches a 10-epoch run bit for bit. The network, optimizer and dtype must be the
-      ones of the checkpoint; ``seed`` and ``init`` are not used.
+      5–9 and matches a 10-epoch run bit for bit. The network, optimizer (with its betas and
+      epsilon) and dtype must be the ones of the checkpoint, and ``num_epochs`` at least its
+      epochs (a ``ValueError`` names the setting that differs); ``seed`` and ``init`` are not
+      used.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
@@ -152,10 +169,9 @@ def train(
     rng = RandomState(seed)
     be = _data_backend(backend, device, X, Y)
     dt = be.dtype(dtype)
-    if learning_rate is None and not isinstance(optimizer, Optimizer):
-        learning_rate = DEFAULT_LEARNING_RATE
-    opt = get_optimizer(optimizer, learning_rate)
+    opt = _optimizer_copy(optimizer, learning_rate, arch)
     lr0 = opt.learning_rate
+    _check_fits(arch, be, dt, opt)
 
     X_d, Y_d = _training_data(be, X, Y, arch, dt)
     m = X_d.shape[1]
@@ -167,7 +183,7 @@ def train(
     if resume is not None:
         saved = load_checkpoint(resume)
         saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
-        _warn_if_hyperparameters_changed(saved, opt)
+        saved.check_resumable(num_epochs, opt.hyperparameters())
         params = saved.params_on(be)
     elif params is None:
         params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
@@ -227,9 +243,9 @@ class _Loop:
         self._mark()
         try:
             for epoch in range(self.completed, num_epochs):
-                cost, params_finite = self._epoch(epoch)
-                if not (math.isfinite(cost) and params_finite):
-                    self._diverged(epoch, cost)
+                cost, params_finite, state_finite = self._epoch(epoch)
+                if not (math.isfinite(cost) and params_finite and state_finite):
+                    self._diverged(epoch, cost, params_finite)
                     return
                 self.model.costs.append(cost)
                 self._mark()
@@ -251,15 +267,20 @@ class _Loop:
             self.opt.load_state_dict(self.eng.state_dict())
         self._save()
 
-    def _epoch(self, epoch: int) -> tuple[float, bool]:
-        """One pass over the data; ``(cost, whether the parameters are still finite)``."""
+    def _epoch(self, epoch: int) -> tuple[float, bool, bool]:
+        """One pass over the data; ``(cost, whether the parameters and whether the optimizer
+        state are still finite)``."""
         if self.lr_schedule is not None:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
         total = run_epoch(self.eng, self.rng, self.m, self.batch)
-        finite = _all_finite(self.eng.backend.xp, self.eng.params.values())
+        xp = self.eng.backend.xp
+        finite = _all_finite(xp, self.eng.params.values())
+        state = self.eng.state_dict()
+        state_finite = _all_finite(xp, [a for slot in state.values() if isinstance(slot, dict)
+                                        for a in slot.values()])
         cost = float(total) / self.m  # the one host synchronisation of the epoch
-        return cost, bool(finite)
+        return cost, bool(finite), state_finite is None or bool(state_finite)
 
     @property
     def completed(self) -> int:
@@ -278,7 +299,7 @@ class _Loop:
         self.model.params = self.eng.params
         del self.model.costs[completed:]
 
-    def _diverged(self, epoch: int, cost: float) -> None:
+    def _diverged(self, epoch: int, cost: float, params_finite: bool = True) -> None:
         """Go back to the last parameters known to give a finite cost, then stop or raise.
 
         When the cost of ``epoch`` is not finite, the parameters it started from (after the
@@ -288,8 +309,9 @@ class _Loop:
         cost_finite = math.isfinite(cost)
         self._back_to(self.marks[-1] if cost_finite else self.marks[0])
         self._save()
-        what = ("the parameters became NaN or infinite" if cost_finite
-                else f"the cost became {cost}")
+        what = (f"the cost became {cost}" if not cost_finite
+                else "the parameters became NaN or infinite" if not params_finite
+                else f"the optimizer's state ({self.opt.name}'s moments) overflowed")
         kept = (f"after epoch {self.completed - 1}" if self.completed
                 else "it started with")
         lr = self.opt.learning_rate
@@ -311,22 +333,6 @@ class _Loop:
 
     def _saved_note(self) -> str:
         return f" (checkpoint: {self.checkpoint})" if self.checkpoint is not None else ""
-
-
-def _warn_if_hyperparameters_changed(saved: Checkpoint, opt: Optimizer) -> None:
-    """Resuming with other betas or epsilon than the checkpoint's run is a different run (say, an
-    RMSProp checkpoint written while its default β was 0.999): say so. The learning rate may
-    differ (schedules change it)."""
-    changed = {k: (saved.config[k], v) for k, v in opt.hyperparameters().items()
-               if k != "learning_rate" and k in saved.config and saved.config[k] != v}
-    if changed:
-        detail = ", ".join(f"{k}={new!r} (the checkpoint's run used {old!r})"
-                           for k, (old, new) in changed.items())
-        warnings.warn(
-            f"resume={saved.path!r} continues with {detail}, so the run will not be the one "
-            f"the checkpoint started; pass optimizer=xpnet.{type(opt).__name__}("
-            + ", ".join(f"{k}={old!r}" for k, (old, _) in changed.items()) + ") to keep it",
-            UserWarning, stacklevel=3)
 
 
 def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:
@@ -359,15 +365,15 @@ def _training_data(be: Backend, X: Any, Y: Any, arch: Architecture, dt: Any
     """``X`` (n_x, m) and the targets (n_y, m) on the device, after every check of the data.
 
     Integer class labels (1, m) or (m,) for a softmax output are one-hot encoded. ``X`` is
-    converted (device, dtype) but not rearranged: the engine lays it out as it needs.
+    moved to the device but not rearranged, nor (a NumPy array on NumPy) converted: the engine
+    lays it out in the training dtype as it needs, in one copy.
     """
     xp = be.xp
     dims, output = arch.layer_dims, arch.output
-    X_d = as_data(be, "X", X, dt)
+    X_d = as_training_data(be, "X", X, dt)
     check_input_rows(X_d, dims[0], "layer_dims[0]")
     m = check_examples(X_d)
-    note = " (as float32, whose largest value is 3.4e38)" if dtype_name(dt) == "float32" else ""
-    check_finite(xp, "X", X_d, note)
+    check_finite_as(xp, "X", X_d, dt)
     Y_d = as_data(be, "Y", Y)
     if Y_d.ndim == 1 and is_label_row(Y_d, output, dims[-1]):
         Y_d = xp.reshape(Y_d, (1, -1))
@@ -395,9 +401,8 @@ def _check_checkpointing(checkpoint: Any, checkpoint_every: Any, resume: Any,
     for name, value in (("checkpoint", checkpoint), ("resume", resume)):
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise TypeError(f"{name} must be a file path or None, got {type(value).__name__}")
-    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
-        raise ValueError(f"checkpoint={str(checkpoint)!r}: the folder "
-                         f"{str(Path(checkpoint).parent)!r} does not exist")
+    if checkpoint is not None:
+        check_writable(checkpoint, "checkpoint")
     if resume is not None and params is not None:
         raise ValueError("pass either params= or resume=, not both: resume= restores the "
                          "parameters from the checkpoint")
@@ -406,6 +411,44 @@ def _check_checkpointing(checkpoint: Any, checkpoint_every: Any, resume: Any,
     if checkpoint is None:
         raise ValueError("checkpoint_every needs checkpoint='path' to know where to save")
     return check_int("checkpoint_every", checkpoint_every, minimum=1)
+
+
+def _optimizer_copy(optimizer: Any, learning_rate: float | None, arch: Architecture
+                    ) -> Optimizer:
+    """The optimizer to train with: a new one for a name; for an instance, a copy of it and
+    of its state (so training in stages continues the moments), which training changes while
+    the caller's instance stays as it was. A state for another network is refused."""
+    if not isinstance(optimizer, Optimizer):
+        return get_optimizer(optimizer, DEFAULT_LEARNING_RATE if learning_rate is None
+                             else learning_rate)
+    state = optimizer.state_dict()  # new dicts holding the (never updated in place) arrays
+    for slot, arrays in state.items():
+        if not isinstance(arrays, dict) or not arrays:
+            continue
+        shapes = {k: tuple(v.shape) for k, v in arrays.items()}
+        if shapes != arch.param_shapes:
+            raise ValueError(
+                f"optimizer holds a state ({slot!r}) for another network, with shapes {shapes}"
+                f"; layer_dims {list(arch.layer_dims)} needs {arch.param_shapes}. Pass a new "
+                f"{type(optimizer).__name__}(...) (or the optimizer of a model of this network)"
+            )
+    opt = copy.copy(optimizer)
+    opt.load_state_dict(state)
+    return get_optimizer(opt, learning_rate)
+
+
+def _check_fits(arch: Architecture, be: Backend, dt: Any, opt: Optimizer) -> None:
+    """A ``ValueError`` before anything is allocated when the parameters, their gradients and
+    the optimizer's moments alone would not fit in the device's memory."""
+    copies = 2 + len(opt.state_dict()) - 1
+    need = arch.num_parameters * copies * (8 if dtype_name(dt) == "float64" else 4)
+    have = be.library.memory_bytes(be.device)
+    if have is not None and need > have:
+        raise ValueError(
+            f"layer_dims {list(arch.layer_dims)} has {arch.num_parameters:,} parameters: "
+            f"training needs at least {need / 2**30:,.1f} GiB ({dtype_name(dt)} parameters, "
+            f"gradients and {opt.name}'s state) but the device has {have / 2**30:,.1f} GiB"
+        )
 
 
 def _check_batch_size(mini_batch_size: Any, m: int) -> int:

@@ -188,6 +188,24 @@ def check_columns(Y: Any, m: int, n_y: int) -> None:
         )
 
 
+def check_finite_as(xp: Any, name: str, A: Any, dtype: Any) -> None:
+    """``A`` is finite once converted to the floating ``dtype`` (its values are within the
+    dtype's range); checked without a converted copy."""
+    if xp.isdtype(A.dtype, "bool"):
+        return
+    big = float(xp.finfo(dtype).max)
+    if A.dtype == dtype or not xp.isdtype(A.dtype, "real floating") or (
+            big >= float(xp.finfo(A.dtype).max)):
+        check_finite(xp, name, A)
+    elif not bool(xp.all((A <= big) & (A >= -big))):  # False for NaN as well
+        raise ValueError(f"{name} contains NaN or infinite values (as {_dtype_text(dtype)}, "
+                         f"whose largest value is {big:.2g}); clean or impute them")
+
+
+def _dtype_text(dtype: Any) -> str:
+    return str(getattr(dtype, "name", dtype)).rsplit(".", 1)[-1]
+
+
 def check_finite(xp: Any, name: str, A: Any, note: str = "") -> None:
     if xp.isdtype(A.dtype, "bool"):
         return

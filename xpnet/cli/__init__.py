@@ -1,11 +1,12 @@
-"""The ``xpnet`` command line: ``train``, ``predict``, ``info``, ``reproduce`` and ``bench``.
+"""The ``xpnet`` command line: ``train``, ``predict``, ``info``, ``export``, ``reproduce`` and
+``bench``.
 
 ``xpnet COMMAND --help`` documents every option. A failure prints one line,
 ``xpnet: error: ...``, and exits with status 2; ``--debug`` shows the traceback instead.
 
 Each command lives in its own module (:data:`COMMANDS`), which has ``add_arguments(parser)``
 (its options) and ``run(args) -> int`` (its work and exit status): :mod:`xpnet.cli.train`,
-:mod:`xpnet.cli.predict`, :mod:`xpnet.cli.info`, :mod:`xpnet.reproduce` and
+:mod:`xpnet.cli.predict`, :mod:`xpnet.cli.info`, :mod:`xpnet.cli.export`, :mod:`xpnet.reproduce` and
 :mod:`xpnet.benchmarks`. Only the module of the command that runs is imported; ``xpnet --help``
 lists them all without importing any. What the command modules share is in
 :mod:`xpnet.cli._common`; they never import this package's ``__init__``.
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("xpnet.cli.train", "train a network on a data set and save it"),
     "predict": ("xpnet.cli.predict", "classify your own pictures with a saved model"),
     "info": ("xpnet.cli.info", "summarise a saved model"),
+    "export": ("xpnet.cli.export", "write a saved model as ONNX"),
     "reproduce": ("xpnet.reproduce", "train the course's networks and compare with its numbers"),
     "bench": ("xpnet.benchmarks", "time training on each backend"),
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 
 from ..backend import BACKENDS
 from ..datasets.files import image_shape, read_csv_rows, read_image
+from ..files import ModelFileError
 from ..model import Model, load
 from ._common import CLIError, name_options, positive_int
 from ._inputs import InputPreprocessing
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(name_options(str(exc), {"backend": "--backend"})) from exc
     n_x = model.layer_dims[0]
     prep = InputPreprocessing.of_model(model.config, n_x)
-    classes = model.config.get("classes") or [str(k) for k in range(max(2, model.layer_dims[-1]))]
+    classes = model_classes(model, args.model)
     if prep.scale is None and any(_is_picture(path) for path in args.inputs):
         print(f"xpnet predict: note: {args.model} was trained on features that are neither "
               "[0, 1] nor 0-255 pixels; pictures are given to it in [0, 1]", file=sys.stderr)
@@ -176,13 +178,33 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def model_classes(model: Model, source: str) -> list[str]:
+    """The names of the model's outputs (two for a sigmoid output): recorded by ``xpnet
+    train``, else ``"0"``, ``"1"``, ..."""
+    count = max(2, model.layer_dims[-1])
+    recorded = model.config.get("classes")
+    if not recorded:
+        return [str(k) for k in range(count)]
+    if not (isinstance(recorded, list) and len(recorded) == count
+            and all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in recorded)):
+        raise ModelFileError(f"{source}: its recorded classes are not a list of {count} names, "
+                             "one per output")
+    return [str(c) for c in recorded]
+
+
 def model_image_shape(model: Model, source: str) -> tuple[int, int, int]:
     """The (h, w, channels) a model's input pictures have: recorded by ``xpnet train``, or
     inferred from the input size (12288 = 64·64·3 RGB, 784 = 28·28 grey)."""
     recorded = model.config.get("input_image")
     if recorded:
+        if not (isinstance(recorded, list) and len(recorded) == 3
+                and all(type(n) is int and n > 0 for n in recorded)
+                and recorded[2] in (1, 3) and math.prod(recorded) == model.layer_dims[0]):
+            raise ModelFileError(
+                f"{source}: its recorded input_image {str(recorded)[:80]} is not [height, width, "
+                f"channels (1 or 3)] with {model.layer_dims[0]} values, the model's input size")
         height, width, channels = recorded
-        return int(height), int(width), int(channels)
+        return height, width, channels
     shape = image_shape(model.layer_dims[0])
     if shape is None:
         raise CLIError(f"{source} takes {model.layer_dims[0]} features per example, which is not "

@@ -363,7 +363,7 @@ def read_data(args: argparse.Namespace) -> TrainingData:
         return load_training_data(args.data, label_column=args.label_column,
                                   label_pattern=args.label_pattern, image_size=args.image_size,
                                   test_fraction=args.test_fraction, seed=args.seed,
-                                  delimiter=_delimiter(args.delimiter))
+                                  delimiter=_delimiter(args.delimiter), dtype=args.dtype)
     except DataArgumentError as exc:  # name the option, not the Python argument
         if exc.argument not in OPTIONS:
             raise

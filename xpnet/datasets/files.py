@@ -72,12 +72,13 @@ _PILLOW_HINT = 'pip install "xpnet[cli]"'
 class TrainingData:
     """Examples in the course's layout.
 
-    ``train_x`` (n_x, m_train) float64, one example per column; ``train_y`` (1, m_train) int64
-    class indices; ``test_x`` (n_x, m_test) and ``test_y`` (1, m_test) likewise, or ``None``
-    when there is no test set. ``classes[k]`` names class ``k``. ``image`` is
-    (height, width, channels) when the features are the pixels of pictures (column ``i`` is
-    ``picture.reshape(-1)``; values in [0, 1] for pictures read from files and the shipped
-    sets, as stored for a ``.npz`` of pictures (m, h, w) or (m, h, w, c)), ``None`` otherwise.
+    ``train_x`` (n_x, m_train) float64 (or the ``dtype`` asked for), one example per column;
+    ``train_y`` (1, m_train) int64 class indices; ``test_x`` (n_x, m_test) and ``test_y``
+    (1, m_test) likewise, or ``None`` when there is no test set. ``classes[k]`` names class
+    ``k``. ``image`` is (height, width, channels) when the features are the pixels of pictures
+    (column ``i`` is ``picture.reshape(-1)``; values in [0, 1] for pictures read from files and
+    the shipped sets, as stored for a ``.npz`` of pictures (m, h, w) or (m, h, w, c)), ``None``
+    otherwise.
     """
 
     train_x: np.ndarray
@@ -123,7 +124,7 @@ class DataArgumentError(ValueError):
 def load_training_data(source: str | os.PathLike[str], *, label_column: int | str | None = None,
                        label_pattern: str | None = None, image_size: int = 64,
                        test_fraction: float = 0.2, seed: int = 0,
-                       delimiter: str | None = None) -> TrainingData:
+                       delimiter: str | None = None, dtype: str = "float64") -> TrainingData:
     """Read ``source`` and hold out ``test_fraction`` of it for testing when it has no test set.
 
     ``source`` is one of:
@@ -139,10 +140,15 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
     ``test_fraction`` in [0, 1): the share of the examples moved to the test set, drawn with
     ``seed`` and stratified by class (:func:`hold_out`), when the data has no test set of its
     own; 0 keeps them all for training (``test_x`` and ``test_y`` are then ``None``).
+
+    ``dtype`` (``"float64"`` or ``"float32"``) is the features' dtype: read a shipped set in the
+    dtype you train in, and it is never held in float64 (MNIST: 188 MB instead of 376 MB).
     """
     _check_fraction("test_fraction", test_fraction, allow_zero=True)
+    if dtype not in ("float32", "float64"):
+        raise DataArgumentError("dtype", dtype, " is not 'float32' or 'float64'")
     if isinstance(source, str) and source in SHIPPED:
-        data = _read_shipped(source)
+        data = _read_shipped(source, dtype)
     else:
         path = _as_path("source", source)
         if path.is_dir():
@@ -155,6 +161,10 @@ def load_training_data(source: str | os.PathLike[str], *, label_column: int | st
             raise DataArgumentError(
                 "source", str(source), f" is neither a shipped data set ({', '.join(SHIPPED)}) "
                 "nor a .npz file, a .csv file or a folder of images")
+    if data.train_x.dtype != dtype:
+        data = TrainingData(data.train_x.astype(dtype), data.train_y,
+                            None if data.test_x is None else data.test_x.astype(dtype),
+                            data.test_y, data.classes, data.image)
     if data.test_x is None and test_fraction > 0:
         data = _hold_out(data, test_fraction, seed, "test_fraction")
     return data
@@ -232,9 +242,10 @@ def _existing_file(argument: str, value: object) -> Path:
     return path
 
 
-def _read_shipped(name: str) -> TrainingData:
-    """A shipped data set (float64), labels as class indices even where they are one-hot."""
-    ds = load_dataset(name, dtype="float64")
+def _read_shipped(name: str, dtype: str = "float64") -> TrainingData:
+    """A shipped data set (features in ``dtype``), labels as class indices even where they are
+    one-hot."""
+    ds = load_dataset(name, dtype=dtype)
     if ds.train_x is None or ds.train_y is None:
         raise ValueError(f"the shipped data set {name!r} has no training split")
     train_y = _as_indices(np.asarray(ds.train_y))
@@ -409,7 +420,7 @@ def read_csv_rows(path: str | os.PathLike[str], delimiter: str | None = None
 def _csv_rows(path: Path, delimiter: str | None) -> tuple[list[tuple[int, list[str]]], str]:
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise DataArgumentError("delimiter", delimiter, " is not one character")
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: drop a leading BOM
         text = fh.read()
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
@@ -600,14 +611,35 @@ def read_image(path: str | os.PathLike[str], shape: tuple[int, int, int],
     with Image.open(path) as opened:
         img = ImageOps.exif_transpose(opened)
         img = _over_matte(img, contrasting=background is not None)
-        img = img.convert("RGB" if channels == 3 else "L")
+        img = _in_8_bit_range(img, channels)
     if invert is None:
         invert = background is not None and _border_shade(img) != background
     if centring == "mnist":
-        grey = np.asarray(img, dtype=np.float64) / 255.0
+        grey = _pixels(img, channels)
         return _centre_like_mnist(1.0 - grey if invert else grey, h, w).reshape(-1)
-    pixels = np.asarray(img.resize((w, h)), dtype=np.float64) / 255.0
+    pixels = _pixels(img.resize((w, h)), channels)
     return (1.0 - pixels if invert else pixels).reshape(-1)
+
+
+def _in_8_bit_range(img: Any, channels: int) -> Any:
+    """``img`` as 8-bit RGB or grey; Pillow's 16- and 32-bit grey modes (``I;16``, ``I``: a
+    16-bit PNG) and float mode (``F``) become a float picture (mode ``F``) in [0, 255], scaled by
+    their own range rather than clipped at 255 by ``convert("L")``."""
+    from PIL import Image
+
+    if img.mode.startswith("I") or img.mode == "F":
+        full = 1.0 if img.mode == "F" else 65535.0
+        grey = np.asarray(img, dtype=np.float64) / full * 255.0
+        return Image.fromarray(grey.clip(0.0, 255.0).astype(np.float32), mode="F")
+    return img.convert("RGB" if channels == 3 else "L")
+
+
+def _pixels(img: Any, channels: int) -> np.ndarray:
+    """The values of a picture from :func:`_in_8_bit_range` in [0, 1], (h, w) or (h, w, 3)."""
+    values = np.asarray(img, dtype=np.float64) / 255.0
+    if img.mode == "F" and channels == 3:
+        values = np.repeat(values[:, :, None], 3, axis=2)
+    return values.clip(0.0, 1.0)
 
 
 def _over_matte(img: Any, contrasting: bool) -> Any:

@@ -47,8 +47,10 @@ class Engine(Protocol):
     - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
       :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
     - ``load_data(X, Y)``: the training set, once, ``X`` (n_x, m) and ``Y`` (n_y, m) already on
-      the device. The engine holds the only copy that training keeps (in whatever layout is fast
-      for it); ``train`` drops its own references afterwards.
+      the device, ``X`` possibly still in the user's real dtype (float64, say, on NumPy). The
+      engine holds the only copy that training keeps, in the training dtype and in whatever
+      layout is fast for it, made in one copy at most; ``train`` drops its own references
+      afterwards.
     - ``step(order, a, b)``: one update on examples ``order[a:b]`` (all of them when ``order``
       is None; ``order`` is a device array of indices). Returns the batch's cost times its size
       as a scalar that ``float()`` reads: a 0-d array of the backend, so that nothing waits for
@@ -133,12 +135,15 @@ def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int) -> Any:
     ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch.
 
     Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
+    Overflows compute to inf/NaN without NumPy warnings (``train`` checks for them after the
+    epoch and reports a divergence).
     """
     order = shuffled_indices(engine.backend, rng, m) if batch < m else None
     total = None
-    for a, b in batch_bounds(m, batch):
-        c = engine.step(order, a, b)
-        total = c if total is None else total + c
+    with engine.backend.library.quiet():
+        for a, b in batch_bounds(m, batch):
+            c = engine.step(order, a, b)
+            total = c if total is None else total + c
     return total
 
 

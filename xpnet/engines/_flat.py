@@ -181,8 +181,9 @@ class FlatEngine:
         self._workspaces: dict[int, Any] = {}
 
     # -- hooks for the array library ----------------------------------------------------------
-    def contiguous(self, x: Any) -> Any:
-        """``x`` as a C-contiguous array (a copy where it is not one)."""
+    def contiguous(self, x: Any, dtype: Any = None) -> Any:
+        """``x`` as a C-contiguous array of ``dtype`` (``None``: its own), made in one copy
+        where it is not one already."""
         raise NotImplementedError
 
     def make_workspace(self, mb: int) -> Any:
@@ -196,10 +197,11 @@ class FlatEngine:
     def load_data(self, X: Any, Y: Any) -> None:
         """The training set ``X`` (n_x, m) and ``Y`` (n_y, m), both kept examples-major
         ``(m, n)`` and C-contiguous, so that a mini-batch is a gather of whole rows. (The
-        course's ``x.reshape(m, -1).T`` is such an array already, and is not copied.)"""
+        course's ``x.reshape(m, -1).T`` is such an array already, and is not copied.) The
+        conversion to the training dtype is part of that one copy."""
         xp = self.xp
-        self.X = self.contiguous(xp.permute_dims(xp.astype(X, self.dtype, copy=False), (1, 0)))
-        self.Y = self.contiguous(xp.permute_dims(xp.astype(Y, self.dtype, copy=False), (1, 0)))
+        self.X = self.contiguous(xp.permute_dims(X, (1, 0)), self.dtype)
+        self.Y = self.contiguous(xp.permute_dims(Y, (1, 0)), self.dtype)
 
     @property
     def params(self) -> dict[str, Any]:

@@ -39,8 +39,9 @@ class GenericEngine:
     def load_data(self, X: Any, Y: Any) -> None:
         """The training set, already on the device: ``X`` (n_x, m), ``Y`` (n_y, m). On NumPy,
         ``X`` is kept in C order, so that gathering a mini-batch's columns reads whole rows."""
-        self.X = self.backend.asarray(X, c_order=True)
-        self.Y = Y
+        dtype = self._params["W1"].dtype
+        self.X = self.backend.asarray(X, dtype, c_order=True)  # one copy: dtype and order
+        self.Y = self.backend.asarray(Y, dtype)
 
     @property
     def params(self) -> dict[str, Any]:

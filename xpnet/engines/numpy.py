@@ -61,8 +61,8 @@ class NumpyEngine(FlatEngine):
         self.WT = [W.T for W in self.W]  # views, made once: the step reuses them
         self.bL = self.b[-1][:, None]
 
-    def contiguous(self, x: Any) -> np.ndarray:
-        return np.ascontiguousarray(x)
+    def contiguous(self, x: Any, dtype: Any = None) -> np.ndarray:
+        return np.ascontiguousarray(x, dtype=dtype)
 
     def make_workspace(self, mb: int) -> _Workspace:
         return _Workspace(self.padded, mb, self.dtype, self.keep_prob < 1)
