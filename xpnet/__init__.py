@@ -21,6 +21,7 @@ from .backend import (
     synchronize,
     to_numpy,
 )
+from .callbacks import StopTraining
 from .files import ModelFileError
 from .gradcheck import gradient_check
 from .initializers import initialize_parameters
@@ -57,6 +58,7 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "RandomState",
+    "StopTraining",
     "available_backends",
     "backward",
     "compute_cost",
