@@ -37,6 +37,7 @@ from .training import DivergenceError, train
 
 if TYPE_CHECKING:
     from .estimator import MLPClassifier as MLPClassifier
+    from .estimator import MLPRegressor as MLPRegressor
 
 __version__ = "0.1.0"
 
@@ -79,9 +80,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``xpnet.MLPClassifier`` is imported on first use: only it needs scikit-learn."""
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier as MLPClassifier
+    """``xpnet.MLPClassifier`` and ``xpnet.MLPRegressor`` are imported on first use: only they
+    need scikit-learn."""
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimator
 
-        return MLPClassifier
+        return getattr(estimator, name)
     raise AttributeError(f"module 'xpnet' has no attribute {name!r}")
