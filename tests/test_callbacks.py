@@ -412,3 +412,36 @@ def test_class_weight_needs_a_classifier():
     X = np.random.default_rng(0).standard_normal((2, 10))
     with pytest.raises(ValueError, match="class_weight needs a classification output"):
         xpnet.train(X, X[:1], [2, 3, 1], activations=["relu", "linear"], class_weight={0: 2})
+
+
+# -- the README's examples ----------------------------------------------------------------------
+
+
+def _readme_code(title):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    return code, shown
+
+
+def test_readme_training_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch, capsys):
+    code, shown = _readme_code("Validation, early stopping, history and callbacks")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    # the same lines; figures may differ in the last digits with another BLAS
+    assert [line.split(" ")[0] for line in out] == [line.split(" ")[0] for line in shown.splitlines()]
+    assert (tmp_path / "best.npz").exists()
+
+
+def test_readme_estimator_example_runs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    code, shown = _readme_code("scikit-learn estimators")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(shown.splitlines()) and out[0] == shown.splitlines()[0]
