@@ -395,6 +395,8 @@ def test_weights_on_every_backend(backend):
     (dict(monitor="val_cost"), ValueError, "monitor='val_cost' is not available"),
     (dict(monitor="val_acuracy", validation_split=0.2), ValueError, "Did you mean 'val_accuracy'"),
     (dict(verbose=3), ValueError, "verbose must be 0, 1 or 2"),
+    (dict(save_best="no/such/folder/best.npz"), ValueError, "the folder 'no/such/folder'"),
+    (dict(save_best=3), TypeError, "save_best must be a file path"),
     (dict(validation_every=0), ValueError, "validation_every must be >= 1"),
     (dict(sample_weight=np.ones(7)), ValueError, "one weight per example"),
     (dict(sample_weight=-np.ones(120)), ValueError, "weights >= 0"),

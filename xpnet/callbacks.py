@@ -21,6 +21,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from .engines import Engine
@@ -136,11 +137,27 @@ def check_callbacks(callbacks: Any) -> list[Callable[[int, dict[str, Any]], Any]
     return out
 
 
-def monitor_choices(output: str, validating: bool) -> tuple[str, ...]:
-    """What ``monitor=`` may name: the training cost, and with validation data the validation
-    cost and the metric on both sets."""
+def check_monitor(monitor: Any, output: str, validating: bool) -> str:
+    """What ``monitor=`` names (by default the validation cost with validation data, else the
+    training cost): the training cost, and with validation data the validation cost and the
+    metric on both sets."""
     metric = metric_name(output)
-    return ("cost", "val_cost", f"val_{metric}", metric) if validating else ("cost",)
+    if not validating:
+        return check_choice("monitor", monitor or "cost", ("cost",), what="available (the "
+                            "validation metrics need validation_data or validation_split)")
+    return check_choice("monitor", monitor or "val_cost",
+                        ("cost", "val_cost", f"val_{metric}", metric))
+
+
+def check_save_best(save_best: Any) -> None:
+    """``save_best``: ``None`` or a file path whose folder exists."""
+    if save_best is None:
+        return
+    if not isinstance(save_best, (str, os.PathLike)):
+        raise TypeError(f"save_best must be a file path or None, got {type(save_best).__name__}")
+    folder = Path(save_best).parent
+    if not folder.is_dir():
+        raise ValueError(f"save_best={str(save_best)!r}: the folder {str(folder)!r} does not exist")
 
 
 class Monitor:
@@ -158,11 +175,7 @@ class Monitor:
         self.train_eval, self.val_eval = train_eval, val_eval
         self.metric = metric_name(output)
         self.every, self.num_epochs = validation_every, num_epochs
-        choices = monitor_choices(output, val_eval is not None)
-        self.monitor = check_choice("monitor", monitor or choices[min(1, len(choices) - 1)],
-                                    choices, what="available (validation metrics need "
-                                    "validation_data or validation_split)"
-                                    if val_eval is None else "known")
+        self.monitor = check_monitor(monitor, output, val_eval is not None)
         mode = "min" if self.monitor.endswith("cost") else "max"
         self.rule = EarlyStopping(n_iter_no_change, tol, mode)
         self.early_stopping = early_stopping

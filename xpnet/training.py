@@ -25,7 +25,7 @@ from typing import Any
 
 from .architecture import Architecture, num_layers_of
 from .backend import Backend, as_data, check_same_library, dtype_name, get_backend, is_array
-from .callbacks import Monitor, check_callbacks
+from .callbacks import Monitor, check_callbacks, check_monitor, check_save_best
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import Engine, make_engine, run_epoch
 from .evaluation import Evaluator, class_labels, example_weights, normalised, split_indices
@@ -200,6 +200,8 @@ def train(
     check_callable("lr_schedule", lr_schedule)
     check_callable("callback", callback)
     user_callbacks = check_callbacks(callbacks)
+    check_monitor(monitor, arch.output, validation_data is not None or validation_split is not None)
+    check_save_best(save_best)
     validation_every = check_int("validation_every", validation_every, minimum=1)
     n_iter_no_change = check_int("n_iter_no_change", n_iter_no_change, minimum=1)
     tol = check_nonnegative("tol", tol)
