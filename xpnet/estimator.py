@@ -66,6 +66,8 @@ HIDDEN_ACTIVATIONS = (*SKLEARN_ACTIVATIONS,
                       *(name for name, cls in ACTIVATIONS.items() if not cls.output_only))
 #: ``solver``: scikit-learn's ``"adam"`` and ``"sgd"`` (with ``momentum``), and RMSProp
 SOLVERS = ("adam", "sgd", "rmsprop")
+#: ``init`` that draws the initial weights and biases as scikit-learn's MLPs do
+GLOROT = "glorot_uniform"
 
 
 # -- the checks of the hyperparameters ----------------------------------------------------------
@@ -168,7 +170,9 @@ _PARAMS_DOC = """
     keep_prob : float
         xpnet: inverted-dropout keep probability of the hidden units (1 = no dropout).
     init : str
-        xpnet: weight initialisation, ``"he"``, ``"xavier"``, ``"random"`` or ``"zeros"``.
+        ``"glorot_uniform"``: scikit-learn's initial weights and biases (uniform in
+        ±√(6/(fan_in + fan_out)), 2 instead of 6 for logistic hidden layers); or xpnet's
+        ``"he"``, ``"xavier"``, ``"random"``, ``"zeros"`` (biases at 0).
     backend, device : str or None
         xpnet: where to train, ``"numpy"``, ``"cupy"``, ``"torch"``, ``"jax"``,
         ``"array_api_strict"``, and a device of that library (``"cuda:0"``).
@@ -226,7 +230,7 @@ class _BaseMLP(BaseEstimator):
         "epsilon": lambda v: check_positive("epsilon", v),
         "n_iter_no_change": lambda v: check_int("n_iter_no_change", v, minimum=1),
         "keep_prob": check_keep_prob,
-        "init": lambda v: check_choice("init", v, INITS),
+        "init": lambda v: check_choice("init", v, (GLOROT, *INITS)),
         "backend": _check_backend,
         "device": _checked_by_train,
         "dtype": _check_dtype,
@@ -255,7 +259,7 @@ class _BaseMLP(BaseEstimator):
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
         keep_prob: float = 1.0,
-        init: str = "he",
+        init: str = "glorot_uniform",
         backend: str = "numpy",
         device: Any = None,
         dtype: str = "float64",
@@ -328,15 +332,18 @@ class _BaseMLP(BaseEstimator):
             activations=[act] * len(hidden) + [self._output_for(n_out)],
             optimizer=self._optimizer, learning_rate=None,
             num_epochs=1 if incremental else p["max_iter"], mini_batch_size=batch,
-            init=p["init"], lambd=alpha, keep_prob=p["keep_prob"], seed=seed,
-            dtype=p["dtype"], backend=p["backend"], device=p["device"],
-            params=self.model_.params if go_on else None, shuffle=p["shuffle"],
+            init="he" if p["init"] == GLOROT else p["init"],  # train's, unused with params
+            params=self.model_.params if go_on else self._glorot(p, X.shape[1], n_out, seed),
+            lambd=alpha, keep_prob=p["keep_prob"], seed=seed, dtype=p["dtype"],
+            backend=p["backend"], device=p["device"], shuffle=p["shuffle"],
             verbose=2 if p["verbose"] else 0, sample_weight=sample_weight,
             early_stopping=not incremental, n_iter_no_change=p["n_iter_no_change"],
             tol=p["tol"], validation_split=p["validation_fraction"] if es else None,
             monitor=f"val_{self._metric}" if es else "cost", restore_best=es,
         )
         self.model_ = model
+        if not go_on:
+            model.config["init"] = p["init"]
         self.n_iter_ = len(model.costs)
         self.t_ += self.n_iter_ * (_train_size(m, p["validation_fraction"], Y, self._output_for(
             n_out)) if es else m)
@@ -362,6 +369,22 @@ class _BaseMLP(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({p['max_iter']}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
                           stacklevel=4)
+
+    def _glorot(self, p: dict[str, Any], n_in: int, n_out: int, seed: int | None) -> Any:
+        """scikit-learn's initial weights and biases, for ``init="glorot_uniform"``: uniform
+        in ±√(f/(fan_in + fan_out)), f = 2 for logistic hidden layers, else 6; ``None`` for
+        xpnet's own initialisations (``train`` draws them)."""
+        if p["init"] != GLOROT:
+            return None
+        dims = [n_in, *p["hidden_layer_sizes"], n_out]
+        factor = 2.0 if p["activation"] in ("logistic", "sigmoid") else 6.0
+        rng = RandomState(seed)
+        params = {}
+        for l in range(1, len(dims)):
+            bound = (factor / (dims[l - 1] + dims[l])) ** 0.5
+            params[f"W{l}"] = rng.uniform(-bound, bound, (dims[l], dims[l - 1]))
+            params[f"b{l}"] = rng.uniform(-bound, bound, (dims[l], 1))
+        return params
 
     def _make_optimizer(self, p: dict[str, Any]) -> Optimizer:
         lr = p["learning_rate_init"]
