@@ -145,6 +145,19 @@ def test_history_holds_one_row_per_epoch_and_the_validation_metrics_are_exact():
     assert h["accuracy"][-1] == pytest.approx(model.evaluate(X, Y), rel=1e-12)
 
 
+def test_an_evaluation_reads_the_device_once(monkeypatch):
+    import xpnet.evaluation as evaluation
+
+    reads = []
+    real = evaluation.to_numpy
+    monkeypatch.setattr(evaluation, "to_numpy", lambda x: reads.append(x.shape) or real(x))
+    X, Y = _binary(m=3 * evaluation.CHUNK // 2)  # two chunks per pass over the training set
+    model = _train(X, Y, num_epochs=4, mini_batch_size=32, validation_data=(X, Y),
+                   validation_every=2)
+    assert reads == [(3,), (3,)]  # epochs 1 and 3: three metrics in one read each
+    assert model.history["val_cost"][1] is not None
+
+
 def test_validation_every_evaluates_every_k_epochs_and_at_the_end():
     X, Y = _binary()
     model = _train(X, Y, num_epochs=8, validation_split=0.2, validation_every=3)
