@@ -111,7 +111,8 @@ def main() -> None:
         f"{wall:.0f} s in all",
         f"Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
         f"{sklearn.__version__}, xpnet {xpnet.__version__}, {os.cpu_count()} CPUs, "
-        f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after",
+        f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}",
         "",
         table(results, args.seeds),
     ])

@@ -220,7 +220,8 @@ def train(
     X_d, Y_d = _training_data(be, X, Y, arch, dt)
     data = _held_out(be, arch, dt, X_d, Y_d, seed, validation_data, validation_split,
                      sample_weight, class_weight)
-    X_d, Y_d, w_d = data.X, data.Y, data.w
+    X_d, Y_d, w_d, val_eval, train_eval = data.X, data.Y, data.w, data.val_eval, data.train_eval
+    del data
     m = X_d.shape[1]
     batch = _check_batch_size(mini_batch_size, m)
     act_names = [a.name for a in acts]
@@ -255,8 +256,8 @@ def train(
     if saved is not None:
         _continue_from(saved, eng, rng, model)
 
-    mon = Monitor(eng=eng, model=model, output=arch.output, train_eval=data.train_eval,
-                  val_eval=data.val_eval, validation_every=validation_every,
+    mon = Monitor(eng=eng, model=model, output=arch.output, train_eval=train_eval,
+                  val_eval=val_eval, validation_every=validation_every,
                   num_epochs=num_epochs, early_stopping=bool(early_stopping),
                   n_iter_no_change=n_iter_no_change, tol=tol, monitor=monitor,
                   restore_best=bool(restore_best), save_best=save_best,
