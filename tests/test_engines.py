@@ -106,6 +106,19 @@ def test_full_batch_and_odd_batch_sizes_match_generic(fast, mini_batch_size):
     _assert_same(*models, "float64")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("mini_batch_size", [None, 32])
+@pytest.mark.parametrize("output, n_y", [("sigmoid", 1), ("softmax", 4), ("linear", 2)])
+def test_sample_weights_match_generic(fast, output, n_y, mini_batch_size, dtype):
+    if not fast.sample_weights:
+        pytest.skip(f"fast engine {fast.name!r} does not weigh examples")
+    w = np.random.default_rng(7).uniform(0, 2, 150)
+    w[::5] = 0.0
+    models = _train_both(fast, [6, 5, 4, n_y], output, dtype, optimizer="adam", lambd=0.2,
+                         mini_batch_size=mini_batch_size, sample_weight=w)
+    _assert_same(*models, dtype)
+
+
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
 def test_learning_rate_schedule_is_read_every_epoch(fast, optimizer):
     schedule = xpnet.InverseTimeDecay(decay_rate=3.0, interval=2)

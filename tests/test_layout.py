@@ -103,6 +103,7 @@ def test_no_module_imports_one_that_imports_it_back():
 #: The core: written once against the Array API (``xp``), never NumPy itself.
 CORE = ["activations", "architecture", "losses", "network", "optimizers", "schedules",
         "training", "minibatches", "gradcheck", "validation", "engines", "engines.generic",
+        "evaluation", "callbacks",
         "engines._flat"]
 
 

@@ -21,6 +21,7 @@ from .backend import (
     synchronize,
     to_numpy,
 )
+from .callbacks import StopTraining
 from .files import ModelFileError
 from .gradcheck import GradientCheck, gradient_check
 from .initializers import initialize_parameters
@@ -36,6 +37,7 @@ from .training import DivergenceError, train
 
 if TYPE_CHECKING:
     from .estimator import MLPClassifier as MLPClassifier
+    from .estimator import MLPRegressor as MLPRegressor
 
 __version__ = "0.1.0"
 
@@ -58,6 +60,7 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "RandomState",
+    "StopTraining",
     "available_backends",
     "backward",
     "compute_cost",
@@ -78,9 +81,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``xpnet.MLPClassifier`` is imported on first use: only it needs scikit-learn."""
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier as MLPClassifier
+    """``xpnet.MLPClassifier`` and ``xpnet.MLPRegressor`` are imported on first use: only they
+    need scikit-learn."""
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimator
 
-        return MLPClassifier
+        return getattr(estimator, name)
     raise AttributeError(f"module 'xpnet' has no attribute {name!r}")

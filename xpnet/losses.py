@@ -30,32 +30,41 @@ def infer_output_activation(Y: Any) -> str:
     return "softmax" if Y.shape[0] > 1 else "sigmoid"
 
 
-def loss_sum_from_logits(xp: ModuleType, ZL: Any, Y: Any, activation: str) -> Any:
-    """Σ over examples of the loss of logits ``ZL`` (n_L, m) against ``Y``, as a 0-d array."""
+def loss_sum_from_logits(xp: ModuleType, ZL: Any, Y: Any, activation: str,
+                         weights: Any = None) -> Any:
+    """Σ over examples of the loss of logits ``ZL`` (n_L, m) against ``Y``, as a 0-d array;
+    with ``weights`` (1, m), Σ wᵢ·Lᵢ."""
     if activation == "sigmoid":
         # log(1 + exp(z)) - y z, written so that exp never overflows.
         per = xp.maximum(ZL, 0.0) - ZL * Y + xp.log1p(xp.exp(-xp.abs(ZL)))
-        return xp.sum(per)
-    if activation == "softmax":
+    elif activation == "softmax":
         zmax = xp.max(ZL, axis=0, keepdims=True)
         lse = zmax + xp.log(xp.sum(xp.exp(ZL - zmax), axis=0, keepdims=True))
-        return xp.sum(Y * (lse - ZL))
-    if activation == "linear":
+        per = Y * (lse - ZL)
+    elif activation == "linear":
         D = ZL - Y
-        return 0.5 * xp.sum(D * D)
-    raise ValueError(f"no loss is defined for an output activation {activation!r}")
+        return 0.5 * xp.sum(_weighted(D * D, weights))
+    else:
+        raise ValueError(f"no loss is defined for an output activation {activation!r}")
+    return xp.sum(_weighted(per, weights))
 
 
-def loss_sum_from_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str) -> Any:
+def _weighted(per: Any, weights: Any) -> Any:
+    """Per-entry losses (n_L, m) times the examples' weights (1, m), when there are weights."""
+    return per if weights is None else per * weights
+
+
+def loss_sum_from_probabilities(xp: ModuleType, AL: Any, Y: Any, activation: str,
+                                weights: Any = None) -> Any:
     """Σ over examples of the loss of outputs ``AL``; probabilities are clipped away from 0 and 1."""
     if activation == "linear":
-        return loss_sum_from_logits(xp, AL, Y, "linear")
+        return loss_sum_from_logits(xp, AL, Y, "linear", weights)
     eps = xp.finfo(AL.dtype).eps
     P = xp.clip(AL, eps, 1.0 - eps)
     if activation == "sigmoid":
-        return -xp.sum(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P))
+        return -xp.sum(_weighted(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P), weights))
     if activation == "softmax":
-        return -xp.sum(Y * xp.log(P))
+        return -xp.sum(_weighted(Y * xp.log(P), weights))
     raise ValueError(f"no loss is defined for an output activation {activation!r}")
 
 
@@ -87,13 +96,19 @@ def l2_penalty_sum(xp: ModuleType, params: dict[str, Any]) -> Any:
 
 
 def cost_array(xp: ModuleType, AL: Any, Y: Any, activation: str, *, logits: Any = None,
-               params: dict[str, Any] | None = None, lambd: float = 0.0) -> Any:
-    """The cost as a 0-d array on the device (no host synchronisation)."""
+               params: dict[str, Any] | None = None, lambd: float = 0.0,
+               sample_weight: Any = None) -> Any:
+    """The cost as a 0-d array on the device (no host synchronisation).
+
+    ``sample_weight`` (1, m) weighs each example's loss: ``Σ wᵢ·Lᵢ / m``, which is the weighted
+    mean ``Σ wᵢ·Lᵢ / Σ wᵢ`` when the weights are normalised to mean 1, as :func:`xpnet.train`
+    normalises them.
+    """
     m = Y.shape[1]
     if logits is not None:
-        total = loss_sum_from_logits(xp, logits, Y, activation)
+        total = loss_sum_from_logits(xp, logits, Y, activation, sample_weight)
     else:
-        total = loss_sum_from_probabilities(xp, AL, Y, activation)
+        total = loss_sum_from_probabilities(xp, AL, Y, activation, sample_weight)
     cost = total / m
     if lambd:
         if params is None:

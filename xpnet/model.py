@@ -49,6 +49,8 @@ class Model:
     ``params`` live on ``backend``'s device; ``costs[e]`` is epoch ``e``'s cost (the cost of
     that epoch's forward passes before their updates, averaged over the examples).
     ``config`` records the training settings (optimizer, learning rate, epochs, ...).
+    ``history`` is what :func:`xpnet.train` recorded per epoch, one list per key (``"cost"``,
+    ``"val_cost"``, ``"learning_rate"``, ``"seconds"``, ...; see ``train``), not saved in files.
     """
 
     params: dict[str, Any]
@@ -59,6 +61,7 @@ class Model:
     dtype: str = "float32"
     config: dict[str, Any] = field(default_factory=dict)
     optimizer: Any = field(default=None, repr=False)
+    history: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.backend is None:

@@ -135,13 +135,16 @@ def backward(
 
 
 def _backward(xp: Any, AL: Any, Y: Any, caches: list[LayerCache], acts: Sequence[Activation], *,
-              lambd: float = 0.0, keep_prob: float = 1.0, return_dX: bool = False
-              ) -> dict[str, Any]:
-    """The backward pass without argument checks; ``keep_prob`` must be the forward's."""
+              lambd: float = 0.0, keep_prob: float = 1.0, return_dX: bool = False,
+              sample_weight: Any = None) -> dict[str, Any]:
+    """The backward pass without argument checks; ``keep_prob`` must be the forward's.
+    ``sample_weight`` (1, m) weighs each example's gradient: ``dZ_L = w·(A_L − Y)/m``."""
     L = len(caches)
     m = Y.shape[1]
     grads: dict[str, Any] = {}
     dZ = (AL - Y) / m
+    if sample_weight is not None:
+        dZ = dZ * sample_weight
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         dW = dZ @ cache.A_prev.T

@@ -27,6 +27,10 @@ class RandomState:
         """Standard normal draws, float64, on the host."""
         return self._gen.standard_normal(shape)
 
+    def uniform(self, low: float, high: float, shape: tuple[int, ...]) -> np.ndarray:
+        """Uniform draws in [low, high), float64, on the host."""
+        return self._gen.uniform(low, high, shape)
+
     def permutation(self, m: int) -> np.ndarray:
         """A random order of ``range(m)`` (int64, on the host)."""
         return self._gen.permutation(m)

@@ -20,6 +20,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .architecture import Architecture, num_layers_of
@@ -32,8 +33,10 @@ from .backend import (
     get_backend,
     is_array,
 )
+from .callbacks import Monitor, check_callbacks, check_monitor, check_save_best
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .engines import Engine, make_engine, run_epoch
+from .evaluation import Evaluator, class_labels, example_weights, normalised, split_indices
 from .files import check_writable
 from .initializers import INITS, initialize_parameters
 from .model import Model
@@ -107,6 +110,20 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike | None = None,
+    validation_data: tuple[Any, ...] | None = None,
+    validation_split: float | None = None,
+    validation_every: int = 1,
+    early_stopping: bool = False,
+    n_iter_no_change: int = 10,
+    tol: float = 1e-4,
+    monitor: str | None = None,
+    restore_best: bool = False,
+    save_best: str | os.PathLike | None = None,
+    callbacks: Any = None,
+    verbose: int = 0,
+    shuffle: bool = True,
+    sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -132,7 +149,41 @@ def train(
     - ``params``: start from these parameters instead of initialising (training in stages);
       they are moved to the backend of the data.
     - ``lr_schedule``: ``schedule(lr0, epoch) -> lr``, e.g. :class:`xpnet.InverseTimeDecay`.
-    - ``callback(epoch, cost)``: called after every completed epoch.
+    - ``callback(epoch, cost)``: called after every completed epoch; returning ``False`` (or
+      raising :class:`xpnet.StopTraining`) ends training there.
+    - ``callbacks``: a function ``f(epoch, logs)``, an object with ``on_epoch_end(epoch,
+      logs)``, or a list of them, called after every completed epoch with the epoch's row of
+      ``model.history`` as a dict; returning ``False`` or raising :class:`xpnet.StopTraining`
+      ends training normally after that epoch. Any other exception propagates with the model
+      trained so far (through that epoch) as its ``.model`` and the epoch as ``.epoch``
+      (a checkpoint, when asked for, is written first).
+    - ``validation_data=(X_val, Y_val)`` or ``(X_val, Y_val, sample_weight_val)``, or
+      ``validation_split=f``: the last holds out a fraction ``f`` of ``X``, drawn with
+      ``seed`` and stratified by class for classification. The validation cost (the loss
+      without the L2 term), the validation metric and the training metric (accuracy for
+      sigmoid/softmax outputs, R² for a linear one) are computed on the device every
+      ``validation_every`` epochs and at the last epoch, with one read per evaluation.
+    - ``model.history``: one list per key, one entry per epoch: ``epoch``, ``cost``,
+      with validation ``accuracy``/``r2``, ``val_cost``, ``val_accuracy``/``val_r2``
+      (``None`` at epochs not evaluated), ``learning_rate`` and ``seconds``.
+    - ``early_stopping``: stop when ``monitor`` has not improved by more than ``tol`` for more
+      than ``n_iter_no_change`` consecutive evaluations (scikit-learn's rule). ``monitor``
+      defaults to ``"val_cost"`` with validation data, else ``"cost"``; ``"val_accuracy"``,
+      ``"accuracy"`` (or ``"val_r2"``, ``"r2"``) are maximised.
+    - ``restore_best``: return the parameters of the best epoch by ``monitor`` (the history
+      keeps every epoch; ``model.config["best_epoch"]`` says which); ``save_best``: a model
+      file (``xpnet.load``) rewritten whenever ``monitor`` reaches a new best.
+    - ``verbose``: 0 silent; 1 a progress bar (tqdm, on stderr, only on a terminal) made
+      before the first epoch and advanced within epochs of several batches; 2 one line per
+      epoch on stdout. Costs show 4 significant digits.
+    - ``shuffle``: reshuffle the examples every epoch (mini-batches only); ``False`` takes
+      them in order.
+    - ``sample_weight`` (m,) and, for classification, ``class_weight`` (``{class index:
+      weight}`` or ``"balanced"``): the cost is the weighted mean ``Σ wᵢ Lᵢ / Σ wᵢ`` and its
+      gradient the gradient of that, so unit weights change nothing and zero weights drop
+      examples. Weights are normalised to mean 1 over the training set; a mini-batch's cost is
+      ``Σ_batch wᵢ Lᵢ / m_b`` (scikit-learn divides by the batch's own weight sum instead;
+      both are the same for a full batch).
     - ``engine``: ``"generic"`` is the Array-API reference step; ``"auto"`` picks a
       backend-specific fast path when one exists for this configuration (see :mod:`xpnet.engines`).
     - ``on_nan``: when the cost, the parameters or the optimizer's state (Adam's moments)
@@ -165,6 +216,15 @@ def train(
     on_nan = check_choice("on_nan", on_nan, ON_NAN)
     check_callable("lr_schedule", lr_schedule)
     check_callable("callback", callback)
+    user_callbacks = check_callbacks(callbacks)
+    check_monitor(monitor, arch.output, validation_data is not None or validation_split is not None)
+    check_save_best(save_best)
+    validation_every = check_int("validation_every", validation_every, minimum=1)
+    n_iter_no_change = check_int("n_iter_no_change", n_iter_no_change, minimum=1)
+    tol = check_nonnegative("tol", tol)
+    verbose = check_int("verbose", verbose, minimum=0)
+    if verbose > 2:
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose}")
     every = _check_checkpointing(checkpoint, checkpoint_every, resume, params)
     rng = RandomState(seed)
     be = _data_backend(backend, device, X, Y)
@@ -174,6 +234,10 @@ def train(
     _check_fits(arch, be, dt, opt)
 
     X_d, Y_d = _training_data(be, X, Y, arch, dt)
+    data = _held_out(be, arch, dt, X_d, Y_d, seed, validation_data, validation_split,
+                     sample_weight, class_weight)
+    X_d, Y_d, w_d, val_eval, train_eval = data.X, data.Y, data.w, data.val_eval, data.train_eval
+    del data
     m = X_d.shape[1]
     batch = _check_batch_size(mini_batch_size, m)
     act_names = [a.name for a in acts]
@@ -199,20 +263,31 @@ def train(
     model = Model(params=params, activations=act_names, layer_dims=dims,
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
-    eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
-    eng.load_data(X_d, Y_d)
-    del X_d, Y_d  # from here on the engine holds the only copy of the training data
+    eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng,
+                      weighted=w_d is not None)
+    eng.load_data(X_d, Y_d, w_d)
+    # from here on the engine holds the only copy of the training data (and, with validation,
+    # the evaluator that measures the training metric)
+    del X_d, Y_d, w_d
     model.config["engine"] = eng.name
     if saved is not None:
         _continue_from(saved, eng, rng, model)
 
-    def report(epoch: int, cost: float) -> None:
+    mon = Monitor(eng=eng, model=model, output=arch.output, train_eval=train_eval,
+                  val_eval=val_eval, validation_every=validation_every,
+                  num_epochs=num_epochs, early_stopping=bool(early_stopping),
+                  n_iter_no_change=n_iter_no_change, tol=tol, monitor=monitor,
+                  restore_best=bool(restore_best), save_best=save_best,
+                  callbacks=user_callbacks, legacy_callback=callback, verbose=verbose,
+                  batches=-(-m // batch))
+
+    def report(epoch: int, cost: float, seconds: float) -> bool:
         if print_cost and (epoch % print_every == 0 or epoch == num_epochs - 1):
             print(f"Cost after epoch {epoch}: {cost:.6f}")
-        if callback is not None:
-            callback(epoch, cost)
+        return mon.end_epoch(epoch, cost, opt.learning_rate, seconds)
 
-    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every)
+    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every,
+                 mon, bool(shuffle))
     start = time.perf_counter()
     loop.run(num_epochs, report)
     model.config["train_seconds"] = time.perf_counter() - start
@@ -229,8 +304,10 @@ class _Loop:
 
     def __init__(self, eng: Engine, model: Model, rng: RandomState, m: int, batch: int,
                  lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
-                 checkpoint: str | os.PathLike | None, every: int | None) -> None:
+                 checkpoint: str | os.PathLike | None, every: int | None, monitor: Monitor,
+                 shuffle: bool) -> None:
         self.eng, self.model, self.rng = eng, model, rng
+        self.monitor, self.shuffle = monitor, shuffle
         self.opt = model.optimizer
         self.m, self.batch = m, batch
         self.lr0, self.lr_schedule = lr0, lr_schedule
@@ -239,11 +316,14 @@ class _Loop:
         self.marks: list[tuple[Any, dict, int]] = []
         self.saved_at = -1
 
-    def run(self, num_epochs: int, report: Callable[[int, float], None]) -> None:
+    def run(self, num_epochs: int, report: Callable[[int, float, float], bool]) -> None:
         self._mark()
+        self.monitor.begin(self.completed)
         try:
             for epoch in range(self.completed, num_epochs):
+                start = time.perf_counter()
                 cost, params_finite, state_finite = self._epoch(epoch)
+                seconds = time.perf_counter() - start
                 if not (math.isfinite(cost) and params_finite and state_finite):
                     self._diverged(epoch, cost, params_finite)
                     return
@@ -251,7 +331,14 @@ class _Loop:
                 self._mark()
                 if self.every and self.completed % self.every == 0:
                     self._save()
-                report(epoch, cost)
+                try:
+                    stop = report(epoch, cost, seconds)
+                except Exception as exc:  # a callback's: keep the model on the error
+                    self._save()
+                    _attach_model(exc, self.model, epoch, self._saved_note())
+                    raise
+                if stop:
+                    break
         except KeyboardInterrupt:
             self._back_to(self.marks[-1])
             self._save()
@@ -262,10 +349,13 @@ class _Loop:
             )
             return
         finally:
+            self.monitor.close()
             # A fast engine keeps its own copy of the optimizer state: hand it back, so that
             # model.optimizer is current however training ended.
             self.opt.load_state_dict(self.eng.state_dict())
         self._save()
+        self.monitor.finish()  # may go back to the best epoch's parameters
+        self.opt.load_state_dict(self.eng.state_dict())
 
     def _epoch(self, epoch: int) -> tuple[float, bool, bool]:
         """One pass over the data; ``(cost, whether the parameters and whether the optimizer
@@ -273,7 +363,8 @@ class _Loop:
         if self.lr_schedule is not None:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
-        total = run_epoch(self.eng, self.rng, self.m, self.batch)
+        total = run_epoch(self.eng, self.rng, self.m, self.batch, shuffle=self.shuffle,
+                          on_batch=self.monitor.on_batch)
         xp = self.eng.backend.xp
         finite = _all_finite(xp, self.eng.params.values())
         state = self.eng.state_dict()
@@ -333,6 +424,70 @@ class _Loop:
 
     def _saved_note(self) -> str:
         return f" (checkpoint: {self.checkpoint})" if self.checkpoint is not None else ""
+
+
+def _attach_model(exc: Exception, model: Model, epoch: int, note: str) -> None:
+    """Give a callback's exception the model trained through ``epoch`` (as
+    :class:`DivergenceError` has it), and say so in its notes."""
+    try:
+        exc.model = model  # type: ignore[attr-defined]
+        exc.epoch = epoch  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type with __slots__: the note still tells
+        pass
+    exc.add_note(f"xpnet.train: raised by a callback after epoch {epoch}; the model trained so "
+                 f"far is this exception's .model{note}")
+
+
+@dataclass
+class _Data:
+    """The training set after the validation split, its weights, and the evaluators."""
+
+    X: Any
+    Y: Any
+    w: Any
+    val_eval: Evaluator | None
+    train_eval: Evaluator | None
+
+
+def _held_out(be: Backend, arch: Architecture, dt: Any, X_d: Any, Y_d: Any, seed: int | None,
+              validation_data: Any, validation_split: Any, sample_weight: Any,
+              class_weight: Any) -> _Data:
+    """Split off the validation set (or check ``validation_data``) and weigh the examples."""
+    xp, m = be.xp, X_d.shape[1]
+    if validation_data is not None and validation_split is not None:
+        raise ValueError("pass validation_data= or validation_split=, not both")
+    needs_labels = class_weight is not None or validation_split is not None
+    labels = class_labels(xp, Y_d, arch.output) if needs_labels else None
+    w = example_weights(be, sample_weight, class_weight, labels, m, dt, arch.output)
+    if validation_split is not None:
+        train_idx, val_idx = split_indices(m, validation_split, labels, RandomState(seed))
+        it, iv = be.asarray(train_idx), be.asarray(val_idx)
+        X_v, Y_v = xp.take(X_d, iv, axis=1), xp.take(Y_d, iv, axis=1)
+        w_v = None if w is None else xp.take(w, iv, axis=1)
+        X_d, Y_d = xp.take(X_d, it, axis=1), xp.take(Y_d, it, axis=1)
+        w = None if w is None else xp.take(w, it, axis=1)
+    elif validation_data is not None:
+        X_v, Y_v, w_v = _validation_data(be, arch, dt, validation_data)
+    else:
+        return _Data(X_d, Y_d, normalised(be, w), None, None)
+    w, w_v = normalised(be, w), normalised(be, w_v, "the validation examples' sample_weight")
+    return _Data(X_d, Y_d, w, Evaluator(be, arch, X_v, Y_v, w_v),
+                 Evaluator(be, arch, X_d, Y_d, w))
+
+
+def _validation_data(be: Backend, arch: Architecture, dt: Any, value: Any
+                     ) -> tuple[Any, Any, Any]:
+    """``validation_data=(X_val, Y_val[, sample_weight_val])`` checked like ``X`` and ``Y``."""
+    if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
+        raise TypeError("validation_data must be a tuple (X_val, Y_val) or (X_val, Y_val, "
+                        f"sample_weight_val), got {type(value).__name__}")
+    try:
+        X_v, Y_v = _training_data(be, value[0], value[1], arch, dt)
+        w = None if len(value) == 2 else example_weights(
+            be, value[2], None, None, X_v.shape[1], dt, arch.output)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"validation_data: {exc}") from None
+    return X_v, Y_v, w
 
 
 def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:

@@ -17,6 +17,7 @@ compare a fast engine with the generic one run over every registered engine.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from ..architecture import Architecture
@@ -46,11 +47,13 @@ class Engine(Protocol):
 
     - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
       :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
-    - ``load_data(X, Y)``: the training set, once, ``X`` (n_x, m) and ``Y`` (n_y, m) already on
-      the device, ``X`` possibly still in the user's real dtype (float64, say, on NumPy). The
-      engine holds the only copy that training keeps, in the training dtype and in whatever
-      layout is fast for it, made in one copy at most; ``train`` drops its own references
-      afterwards.
+    - ``load_data(X, Y, sample_weight=None)``: the training set, once, ``X`` (n_x, m) and ``Y``
+      (n_y, m) already on the device, ``X`` possibly still in the user's real dtype (float64,
+      say, on NumPy). The engine holds the only copy that training keeps, in the training dtype
+      and in whatever layout is fast for it, made in one copy at most; ``train`` drops its own
+      references afterwards. ``sample_weight`` (1, m), of the data's dtype and normalised to
+      mean 1, weighs each example's loss and gradient (``dZ_L = w·(A_L − Y)/m_b``); ``None`` is
+      unit weights.
     - ``step(order, a, b)``: one update on examples ``order[a:b]`` (all of them when ``order``
       is None; ``order`` is a device array of indices). Returns the batch's cost times its size
       as a scalar that ``float()`` reads: a 0-d array of the backend, so that nothing waits for
@@ -79,7 +82,7 @@ class Engine(Protocol):
     backend: Backend
     optimizer: Optimizer
 
-    def load_data(self, X: Any, Y: Any) -> None: ...
+    def load_data(self, X: Any, Y: Any, sample_weight: Any = None) -> None: ...
 
     def step(self, order: Any, a: int, b: int) -> Any: ...
 
@@ -111,39 +114,55 @@ def fast_engine_for(backend: Backend) -> Any:
 
 def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Architecture,
                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                rng: RandomState) -> Engine:
+                rng: RandomState, weighted: bool = False) -> Engine:
     """The engine called ``engine``.
 
     ``"auto"`` picks the fast engine registered for ``backend`` when its
-    ``unsupported_reason`` says it can run this network and optimizer, else the generic
-    reference; a fast engine's name forces it and raises a ``ValueError`` saying why when it
-    cannot run; ``"generic"`` forces the reference.
+    ``unsupported_reason`` says it can run this network and optimizer (and, when ``weighted``,
+    its ``sample_weights`` attribute says it weighs examples), else the generic reference; a
+    fast engine's name forces it and raises a ``ValueError`` saying why when it cannot run;
+    ``"generic"`` forces the reference.
     """
     engine = check_choice("engine", engine, ("auto", "generic", *FAST_ENGINES))
     kwargs: dict[str, Any] = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
     if engine == "auto":
         cls = fast_engine_for(backend)
-        if cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None:
+        if (cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None
+                and (not weighted or getattr(cls, "sample_weights", False))):
             return cls(backend, params, arch, optimizer, **kwargs)
     elif engine != "generic":  # forced: the engine raises a ValueError saying why it cannot run
-        return fast_engine(engine)(backend, params, arch, optimizer, **kwargs)
+        cls = fast_engine(engine)
+        if weighted and not getattr(cls, "sample_weights", False):
+            raise ValueError(f"engine={engine!r} cannot run this configuration: it does not "
+                             "weigh examples (sample_weight, class_weight); use engine='auto'")
+        return cls(backend, params, arch, optimizer, **kwargs)
     return GenericEngine(backend, params, arch, optimizer, **kwargs)
 
 
-def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int) -> Any:
+def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int, *, shuffle: bool = True,
+              on_batch: Callable[[int, int], None] | None = None) -> Any:
     """One pass over the ``m`` training examples in batches of ``batch``: a fresh shuffle from
-    ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch.
+    ``rng`` (moved to the device once; none for a full batch, nor with ``shuffle=False``, which
+    takes the examples in their order), ``engine.step`` per batch, then
+    ``on_batch(batches done, batches in the epoch)`` (progress bars; it must not read the device).
 
     Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
     Overflows compute to inf/NaN without NumPy warnings (``train`` checks for them after the
     epoch and reports a divergence).
     """
-    order = shuffled_indices(engine.backend, rng, m) if batch < m else None
+    order = None
+    if batch < m:
+        xp = engine.backend.xp
+        order = (shuffled_indices(engine.backend, rng, m) if shuffle
+                 else engine.backend.asarray(xp.arange(m, dtype=xp.int64)))
     total = None
+    n = -(-m // batch)
     with engine.backend.library.quiet():
-        for a, b in batch_bounds(m, batch):
+        for i, (a, b) in enumerate(batch_bounds(m, batch)):
             c = engine.step(order, a, b)
             total = c if total is None else total + c
+            if on_batch is not None:
+                on_batch(i + 1, n)
     return total
 
 

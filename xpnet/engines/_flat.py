@@ -122,7 +122,7 @@ class FlatEngine:
     (optimizer class -> :class:`FlatOptimizer` subclass; exact classes, not subclasses),
     ``hidden`` and ``outputs`` (the activation classes its kernels handle) and ``pad`` (hidden
     widths are padded to a multiple of it, except with sigmoid hidden layers, whose σ(0) = ½
-    would leak into the next layer).
+    would leak into the next layer) and ``sample_weights``.
     """
 
     name: ClassVar[str] = ""
@@ -131,6 +131,8 @@ class FlatEngine:
     hidden: ClassVar[tuple[type[Activation], ...]] = ()
     outputs: ClassVar[tuple[type[Activation], ...]] = ()
     pad: ClassVar[int] = 1
+    #: whether ``step`` weighs examples by the ``sample_weight`` of ``load_data``
+    sample_weights: ClassVar[bool] = False
 
     @classmethod
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
@@ -194,14 +196,19 @@ class FlatEngine:
         raise NotImplementedError
 
     # -- the engine contract ------------------------------------------------------------------
-    def load_data(self, X: Any, Y: Any) -> None:
+    def load_data(self, X: Any, Y: Any, sample_weight: Any = None) -> None:
         """The training set ``X`` (n_x, m) and ``Y`` (n_y, m), both kept examples-major
         ``(m, n)`` and C-contiguous, so that a mini-batch is a gather of whole rows. (The
         course's ``x.reshape(m, -1).T`` is such an array already, and is not copied.) The
-        conversion to the training dtype is part of that one copy."""
+        conversion to the training dtype is part of that one copy. The examples' weights (1, m)
+        are kept as a flat (m,) array, ``None`` for unit weights."""
         xp = self.xp
+        if sample_weight is not None and not self.sample_weights:
+            raise ValueError(f"engine {self.name!r} does not weigh examples (sample_weight)")
         self.X = self.contiguous(xp.permute_dims(X, (1, 0)), self.dtype)
         self.Y = self.contiguous(xp.permute_dims(Y, (1, 0)), self.dtype)
+        self.w = None if sample_weight is None else self.contiguous(
+            xp.reshape(sample_weight, (-1,)), self.dtype)
 
     @property
     def params(self) -> dict[str, Any]:

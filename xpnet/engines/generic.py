@@ -36,12 +36,15 @@ class GenericEngine:
         self.keep_prob = keep_prob
         self.rng = rng
 
-    def load_data(self, X: Any, Y: Any) -> None:
-        """The training set, already on the device: ``X`` (n_x, m), ``Y`` (n_y, m). On NumPy,
-        ``X`` is kept in C order, so that gathering a mini-batch's columns reads whole rows."""
+    def load_data(self, X: Any, Y: Any, sample_weight: Any = None) -> None:
+        """The training set, already on the device: ``X`` (n_x, m), ``Y`` (n_y, m) and the
+        examples' weights (1, m) or ``None``. On NumPy, ``X`` is kept in C order, so that
+        gathering a mini-batch's columns reads whole rows."""
         dtype = self._params["W1"].dtype
         self.X = self.backend.asarray(X, dtype, c_order=True)  # one copy: dtype and order
         self.Y = self.backend.asarray(Y, dtype)
+        self.sample_weight = (None if sample_weight is None
+                              else self.backend.asarray(sample_weight, dtype))
 
     @property
     def params(self) -> dict[str, Any]:
@@ -70,16 +73,18 @@ class GenericEngine:
         Returns the batch's cost times its size, as a 0-d device array (no host sync).
         """
         xp = self.xp
+        wb = self.sample_weight
         if order is None:
             Xb, Yb = self.X, self.Y
         else:
             idx = order[a:b]
             Xb, Yb = xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
+            wb = None if wb is None else xp.take(wb, idx, axis=1)
         AL, caches = _forward(xp, Xb, self._params, self.acts, training=True,
                               keep_prob=self.keep_prob, rng=self.rng, backend=self.backend)
         c = cost_array(xp, AL, Yb, self.arch.output, logits=caches[-1].Z, params=self._params,
-                       lambd=self.lambd)
+                       lambd=self.lambd, sample_weight=wb)
         grads = _backward(xp, AL, Yb, caches, self.acts, lambd=self.lambd,
-                          keep_prob=self.keep_prob)
+                          keep_prob=self.keep_prob, sample_weight=wb)
         self._params = self.optimizer.step(self._params, grads)
         return c * (b - a)

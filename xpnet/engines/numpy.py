@@ -29,7 +29,8 @@ reference, which it is tested against), arranged for NumPy on a CPU:
 
 Supported: GD, Momentum, RMSProp and Adam (the classes of :mod:`xpnet.optimizers`, not
 subclasses); ReLU, leaky ReLU, tanh, sigmoid and linear hidden layers; sigmoid, softmax and
-linear outputs; L2; dropout (masks drawn by the same ``RandomState`` calls, in the same order,
+linear outputs; L2; example weights (``sample_weight``, scaling each example's loss and
+``dZ_L`` column); dropout (masks drawn by the same ``RandomState`` calls, in the same order,
 as the generic engine). ``NumpyEngine.unsupported_reason`` says why anything else falls back.
 The flat buffers, optimizer moments and snapshots are :mod:`xpnet.engines._flat`'s; this module
 holds the NumPy kernels.
@@ -55,6 +56,7 @@ class NumpyEngine(FlatEngine):
     hidden = (ReLU, LeakyReLU, Tanh, Sigmoid, Linear)
     outputs = (Sigmoid, Softmax, Linear)
     pad = 4
+    sample_weights = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,6 +74,7 @@ class NumpyEngine(FlatEngine):
 
         Returns the batch's cost times its size, as a float (NumPy has no device to wait for).
         """
+        w = self.w
         if order is None:
             X, Y = self.X, self.Y.T
             ws = self.workspace(X.shape[0])
@@ -80,9 +83,11 @@ class NumpyEngine(FlatEngine):
             idx = order[a:b]
             X = np.take(self.X, idx, axis=0, out=ws.X, mode="clip")
             Y = np.take(self.Y, idx, axis=0, out=ws.Y, mode="clip").T  # (n_y, m_b) view
+            if w is not None:
+                w = np.take(w, idx, out=ws.w, mode="clip")
         mb = X.shape[0]
         scale = self.kernel.grad_scale(self.optimizer)
-        cost = self._forward_cost(ws, X, Y, scale / mb) / mb
+        cost = self._forward_cost(ws, X, Y, scale / mb, w) / mb
         self._backward(ws, X)
         if self.lambd:
             cost += self.lambd / (2.0 * mb) * self._sum_squared_weights()
@@ -94,9 +99,9 @@ class NumpyEngine(FlatEngine):
 
     # -- the step, examples-major -----------------------------------------------------------
     def _forward_cost(self, ws: _Workspace, X: np.ndarray, Y: np.ndarray, dz_scale: float,
-                      ) -> float:
-        """Forward through every layer; return the summed loss and leave
-        ``dZ_L = dz_scale · (A_L − Y)`` in ``ws``."""
+                      w: np.ndarray | None = None) -> float:
+        """Forward through every layer; return the summed (weighted) loss and leave
+        ``dZ_L = dz_scale · w · (A_L − Y)`` in ``ws``."""
         A = X
         for i in range(self.L - 1):
             Z = ws.Z[i]
@@ -113,7 +118,7 @@ class NumpyEngine(FlatEngine):
             ws.A_in[i] = A = G
         ZL = np.matmul(self.W[-1], A.T, out=ws.ZL)  # class-major (n_L, m_b)
         np.add(ZL, self.bL, out=ZL)
-        return _output_loss(self.acts[-1].name, ZL, Y, ws, dz_scale)
+        return _output_loss(self.acts[-1].name, ZL, Y, ws, dz_scale, w)
 
     def _backward(self, ws: _Workspace, X: np.ndarray) -> None:
         """Gradients into the flat gradient buffer (no gradient for ``X``)."""
@@ -157,6 +162,7 @@ class _Workspace:
         self.ZL, self.dZL, self.T1, self.T2 = (np.empty((dims[-1], mb), dtype) for _ in range(4))
         self.row, self.row2 = np.empty((1, mb), dtype), np.empty((1, mb), dtype)
         self.ones = np.ones(mb, dtype)
+        self.w = np.empty(mb, dtype)  # the batch's example weights, when there are some
 
 
 # -- hidden activations, in place (examples-major; elementwise, so as in activations.py) -----
@@ -204,10 +210,11 @@ def _sigmoid(Z: np.ndarray, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 # -- output activation fused with its loss ----------------------------------------------------
 def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
-                 dz_scale: float) -> float:
+                 dz_scale: float, w: np.ndarray | None = None) -> float:
     """Σ loss of logits ``Z`` (n_L, mb) against ``Y`` (as :mod:`xpnet.losses` computes it, per
-    example, from the logits); writes ``ws.dZL = dz_scale · (A_L − Y)``, where ``dz_scale``
-    is ``1/mb`` times the optimizer's gradient scale."""
+    example, from the logits), each example's weighed by ``w`` (mb,) when given; writes
+    ``ws.dZL = dz_scale · w · (A_L − Y)``, where ``dz_scale`` is ``1/mb`` times the
+    optimizer's gradient scale."""
     T1, T2, dZ = ws.T1, ws.T2, ws.dZL
     if output == "sigmoid":
         np.abs(Z, out=T1)
@@ -219,6 +226,8 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
         np.add(T2, T1, out=T2)
         np.multiply(Z, Y, out=dZ)
         np.subtract(T2, dZ, out=T2)
+        if w is not None:
+            np.multiply(T2, w, out=T2)
         loss = float(np.add.reduce(T2, axis=None))
         # σ(z) = exp(log σ(z)), log σ(z) = min(z, 0) − log1p(e^{−|z|}): no overflow
         np.minimum(Z, 0.0, out=T2)
@@ -233,13 +242,21 @@ def _output_loss(output: str, Z: np.ndarray, Y: np.ndarray, ws: _Workspace,
         A = np.divide(T1, S, out=T1)
         np.add(zmax, np.log(S, out=S), out=zmax)  # log-sum-exp
         np.subtract(zmax, Z, out=T2)
+        if w is not None:
+            np.multiply(T2, w, out=T2)
         loss = float(np.vdot(Y, T2))
     else:  # linear: half squared error
         A = Z
         np.subtract(Z, Y, out=T1)
-        loss = 0.5 * float(np.vdot(T1, T1))
+        if w is None:
+            loss = 0.5 * float(np.vdot(T1, T1))
+        else:
+            np.multiply(T1, w, out=T2)
+            loss = 0.5 * float(np.vdot(T1, T2))
     np.subtract(A, Y, out=dZ)
     np.multiply(dZ, dz_scale, out=dZ)
+    if w is not None:
+        np.multiply(dZ, w, out=dZ)
     return loss
 
 
