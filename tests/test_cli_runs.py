@@ -72,7 +72,7 @@ def test_the_model_is_saved_before_plotting_fails(capsys, tmp_path, monkeypatch)
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "cost.png"))
 
-    monkeypatch.setattr(cli_train, "plot_costs", broken)
+    monkeypatch.setattr(cli_train, "plot_run", broken)
     data = quadrants_csv(tmp_path / "quad.csv", m=40)
     out_path = tmp_path / "m.npz"
     code, out, err = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "5",
@@ -300,12 +300,14 @@ def test_plot_has_whole_epoch_ticks_and_the_accuracies_in_its_title(capsys, tmp_
                        str(tmp_path / "m.npz"), "--plot", str(tmp_path / "cost.svg"), "--quiet")
     assert code == 0 and (tmp_path / "cost.svg").read_text().lstrip().startswith("<?xml")
     (fig,) = saved
-    ax = fig.axes[0]
+    (ax,) = fig.axes  # no validation data: the training cost only
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert ticks and all(float(t).is_integer() for t in ticks)
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [1, 2, 3, 4, 5]  # epochs counted from 1, as the bar counts
     config = xpnet.load(tmp_path / "m.npz").config
-    assert ax.get_title().endswith(f"accuracy train {config['train_accuracy']:.1%}, "
-                                   f"test {config['test_accuracy']:.1%}")
+    assert fig.get_suptitle().endswith(f"accuracy train {config['train_accuracy']:.1%}, "
+                                       f"test {config['test_accuracy']:.1%}")
 
 
 def test_a_model_that_cannot_be_saved_where_asked_is_saved_elsewhere(capsys, tmp_path,

@@ -64,6 +64,61 @@ def plot_costs(costs: Mapping[str, Sequence[float]] | Sequence[float], *, ax: An
     return _finish(ax.figure, path)
 
 
+def plot_history(history: Mapping[str, Sequence[Any]], *, costs: Sequence[float] | None = None,
+                 best_epoch: int | None = None, title: str | None = None,
+                 path: str | os.PathLike | None = None) -> Any:
+    """The curves of one run of :func:`xpnet.train`: the training and validation cost on the
+    left, the training and validation accuracy on the right (when ``history`` has them).
+
+    ``history`` is ``model.history`` (``"epoch"`` counted from 0, ``"cost"``, ``"val_cost"``,
+    ``"accuracy"``, ``"val_accuracy"``; ``None`` at epochs not evaluated); ``costs`` is
+    ``model.costs``, the training cost of every epoch (a resumed run's history starts at the
+    resumed epoch, its costs at the first). Epochs are counted from 1, as the progress bar
+    counts them, on whole-number ticks. ``best_epoch`` (counted from 0, as
+    ``model.config["best_epoch"]``) is marked with a dotted line.
+    """
+    epochs = [int(e) + 1 for e in history.get("epoch", [])]
+    train_costs = list(costs) if costs is not None else list(history.get("cost", []))
+    panels = [("cost", "cost", "val_cost")]
+    if _points(epochs, history.get("accuracy")) or _points(epochs, history.get("val_accuracy")):
+        panels.append(("accuracy", "accuracy", "val_accuracy"))
+    fig = _figure((6 * len(panels), 4))
+    from matplotlib.ticker import MaxNLocator  # after _figure, which says how to install it
+
+    for k, (name, train_key, val_key) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        train_points = (list(zip(range(1, len(train_costs) + 1), train_costs, strict=True))
+                        if train_key == "cost" else _points(epochs, history.get(train_key)))
+        for label, points in (("training", train_points),
+                              ("validation", _points(epochs, history.get(val_key)))):
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, label=label, linewidth=1.2, marker="." if len(xs) == 1 else None)
+        if name == "cost":
+            finite = [y for y in train_costs if np.isfinite(y) and y > 0]
+            if finite and max(finite) / min(finite) > 100:
+                ax.set_yscale("log")
+        if best_epoch is not None:
+            ax.axvline(best_epoch + 1, color="0.4", linestyle=":", linewidth=1,
+                       label=f"best epoch ({best_epoch + 1})")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(frameon=False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _points(epochs: Sequence[int], values: Sequence[Any] | None) -> list[tuple[int, float]]:
+    """``(epoch, value)`` for the epochs that have a value."""
+    if not values:
+        return []
+    return [(e, float(v)) for e, v in zip(epochs, values, strict=True) if v is not None]
+
+
 def _predictor(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     if hasattr(model, "predict"):
         return model.predict

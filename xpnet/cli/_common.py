@@ -23,9 +23,10 @@ class CLIError(Exception):
 
 # -- output ---------------------------------------------------------------------------------------
 def print_rows(rows: Sequence[tuple[str, str]], indent: str = "") -> None:
-    """Print ``key  value`` lines, the values aligned (flushed: a long step may follow)."""
+    """Print ``key  value`` lines, the values aligned (flushed: a long step may follow); a key
+    of 15 characters or more is followed by two spaces."""
     for key, value in rows:
-        print(f"{indent}{key:<16}{value}")
+        print(f"{indent}{key:<{max(16, len(key) + 2)}}{value}")
     sys.stdout.flush()
 
 
@@ -37,6 +38,22 @@ def shorten(names: Sequence[str], most: int = 10) -> str:
 def final_cost(model: Model) -> str:
     """The model's last recorded cost, or that it was trained for no epochs."""
     return f"{model.costs[-1]:.6g}" if model.costs else "none (0 epochs)"
+
+
+def stopping_text(config: dict) -> str | None:
+    """The best epoch of a run with ``--patience`` or ``--restore-best``, counted from 1 as the
+    progress counts, from a model's ``config``: ``27 (val cost 0.1234); the model is this
+    epoch's``; ``None`` for other runs."""
+    best = config.get("best_epoch")
+    restored = bool(config.get("restore_best"))
+    if best is None or (config.get("patience") is None and not restored):
+        return None
+    monitor = str(config.get("monitor", "cost")).replace("_", " ")
+    value = config.get("best_value")
+    measured = f" ({monitor} {value:.4g})" if isinstance(value, (int, float)) else \
+        f" (by {monitor})"
+    return f"{best + 1}{measured}; the model is " + (
+        "this epoch's (--restore-best)" if restored else "the last epoch's")
 
 
 # -- option types ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..datasets.files import image_shape
 from ..model import load
-from ._common import final_cost, print_rows, shorten
+from ._common import final_cost, print_rows, shorten, stopping_text
 from ._inputs import CONFIG_KEY as INPUT_KEY
 from ._inputs import InputPreprocessing
 
@@ -26,11 +26,19 @@ def run(args: argparse.Namespace) -> int:
     """Print the summary of the model file ``args.model``; return the exit status."""
     model = load(args.model)
     config = dict(model.config)
+    best = stopping_text(config)
+    stop_keys = ("monitor", "best_epoch", "best_value", "stopped_early", "patience",
+                 "restore_best")
+    stopping = {key: config.pop(key, None) for key in stop_keys}
+    if stopping["best_epoch"] is not None:
+        stopping["best_epoch"] += 1  # counted from 1, as the progress and the summary count
     summary = {
         "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
-        "accuracy": {split: config.pop(f"{split}_accuracy", None) for split in ("train", "test")},
+        "accuracy": {split: config.pop(f"{split}_accuracy", None)
+                     for split in ("train", "validation", "test")},
+        "early_stopping": stopping,
         "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
         "input_preprocessing": config.pop(INPUT_KEY, None),
         "training": config,
@@ -52,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
     if any(value is not None for value in accuracy.values()):
         rows.append(("accuracy", ", ".join(f"{split} {value:.2%}" for split, value
                                            in accuracy.items() if value is not None)))
+    if stopping["patience"] is not None:
+        planned = config.get("num_epochs", len(model.costs))
+        rows.append(("early stopping", (
+            f"stopped after epoch {len(model.costs)} of {planned}" if stopping["stopped_early"]
+            else f"ran all {len(model.costs)} epochs") + f" (--patience {stopping['patience']})"))
+    if best is not None:
+        rows.append(("best epoch", best))
     rows += [(key, _setting(value)) for key, value in config.items()]
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")

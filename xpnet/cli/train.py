@@ -30,9 +30,11 @@ from ..datasets.files import (
     TrainingData,
     load_training_data,
 )
+from ..evaluation import split_indices
 from ..initializers import INITS
 from ..model import Model
 from ..optimizers import OPTIMIZERS
+from ..rng import RandomState
 from ..schedules import ExponentialDecay, InverseTimeDecay
 from ..training import DEFAULT_LEARNING_RATE, DivergenceError, train
 from ..validation import check_fraction, check_nonnegative, check_positive
@@ -48,6 +50,7 @@ from ._common import (
     print_rows,
     shorten,
     sizes,
+    stopping_text,
 )
 from ._inputs import CONFIG_KEY as INPUT_KEY
 from ._inputs import InputPreprocessing
@@ -65,7 +68,12 @@ TRAIN_OPTIONS = {"layer_dims": "--layers", "activations": "--activation",
                  "mini_batch_size": "--batch-size", "init": "--init", "lambd": "--lambd",
                  "keep_prob": "--keep-prob", "seed": "--seed", "dtype": "--dtype",
                  "backend": "--backend", "device": "--device", "checkpoint": "--checkpoint",
-                 "checkpoint_every": "--checkpoint-every", "resume": "--resume"}
+                 "checkpoint_every": "--checkpoint-every", "resume": "--resume",
+                 "validation_data": "--val-fraction", "n_iter_no_change": "--patience",
+                 "restore_best": "--restore-best", "verbose": "--verbose"}
+#: ``--patience``: an epoch counts as an improvement when it beats the best by more than this
+#: (scikit-learn's ``tol``).
+TOL = 1e-4
 #: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
 EXIT_INTERRUPTED = 130
 
@@ -148,10 +156,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="go on from a checkpoint, with the same DATA, --layers, --optimizer, "
                    "--dtype and --seed; --epochs counts from the start of the run")
     p.add_argument("--plot", default=None, metavar="PATH",
-                   help="also write the cost per epoch to this image (.png, .svg, .pdf)")
+                   help="also write the training (and validation) cost and accuracy per epoch "
+                   "to this image (.png, .svg, .pdf)")
     p.add_argument("--test-fraction", type=fraction, default=0.2, metavar="F",
                    help="share of the examples held out for testing when DATA has no test set "
                    "of its own (default: %(default)s; 0 to train on all)")
+    p.add_argument("--val-fraction", type=fraction, default=0.0, metavar="F",
+                   help="share of each class of the training examples held out for "
+                   "validation (the test set stays apart): the validation cost and accuracy "
+                   "are measured after every epoch and shown in the progress, the plot and "
+                   "the summary (default: 0, none)")
+    p.add_argument("--patience", type=positive_int, default=None, metavar="N",
+                   help="early stopping: stop once the validation cost (the training cost "
+                   f"without --val-fraction) has not improved by more than {TOL:g} for more "
+                   "than N epochs in a row (scikit-learn's n_iter_no_change; default: train "
+                   "all --epochs)")
+    p.add_argument("--restore-best", action="store_true",
+                   help="save the parameters of the epoch with the lowest validation cost (the "
+                   "training cost without --val-fraction) instead of the last epoch's")
     p.add_argument("--label-column", default=None, metavar="COL",
                    help=".csv: the label column, by number (0 = first, -1 = last) or header name "
                    "(default: the last)")
@@ -168,7 +190,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="scale each feature to mean 0 and standard deviation 1, with the means "
                    "and standard deviations of the training split; they are saved with the "
                    "model and 'xpnet predict' applies them")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, metavar="{0,1,2}",
+                       help="progress on stderr: 0 none; 1 a bar on a terminal, else a line "
+                       "every tenth of the run; 2 a line per epoch (default: %(default)s)")
+    shown.add_argument("--quiet", dest="verbose", action="store_const", const=0, default=1,
+                       help="no progress: --verbose 0")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,10 +206,12 @@ def run(args: argparse.Namespace) -> int:
     layers = _check_layers(args.layers, data, args.data)
     activations = [args.activation] * (len(layers) - 2) + [
         "sigmoid" if layers[-1] == 1 else "softmax"]
+    data, val = hold_out(data, args.val_fraction, args.seed)
     prep = InputPreprocessing.of(data, standardize=args.standardize)
     print_rows([
-        ("data", f"{args.data}: {data.train_x.shape[1]} training and "
-                 f"{0 if data.test_x is None else data.test_x.shape[1]} test examples, "
+        ("data", f"{args.data}: {data.train_x.shape[1]} training"
+                 + ("" if val is None else f", {val.x.shape[1]} validation")
+                 + f" and {0 if data.test_x is None else data.test_x.shape[1]} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
         ("input", prep.describe()),
         ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
@@ -190,28 +219,33 @@ def run(args: argparse.Namespace) -> int:
     ])
     data = replace(data, train_x=prep.standardize(data.train_x),
                    test_x=None if data.test_x is None else prep.standardize(data.test_x))
-    run_ = _train(args, data, layers, activations, resumed_at)
+    val = None if val is None else replace(val, x=prep.standardize(val.x))
+    run_ = _train(args, data, layers, activations, resumed_at, val)
     model = run_.model
     model.config.update({"data": args.data, "classes": data.classes,
                          "input_image": list(data.image) if data.image else None,
-                         INPUT_KEY: prep.to_config()})
+                         INPUT_KEY: prep.to_config(), **_loop_settings(args, run_)})
     save(model, args.out)  # first of all: nothing after this can lose the run
     if run_.diverged is not None:
         raise CLIError(_divergence_message(run_.diverged, args))
+    best = stopping_text(model.config)
     print_rows([("trained", _trained_text(args, run_, resumed_at)),
+                *([("best epoch", best)] if best else []),
                 ("saved", args.out + (f" (checkpoint: {args.checkpoint})" if args.checkpoint
                                       else ""))])
     with np.errstate(all="ignore"):  # a model close to diverging may overflow
         accuracies = {"train_accuracy": model.evaluate(data.train_x, data.train_y)}
+        if val is not None:
+            accuracies["validation_accuracy"] = model.evaluate(val.x, val.y)
         if data.test_x is not None:
             accuracies["test_accuracy"] = model.evaluate(data.test_x, data.test_y)
     model.config.update(accuracies)
     save(model, args.out)  # again, with the accuracies for 'xpnet info'
-    print_rows([(key.replace("_", " "), f"{value:.2%}") for key, value in accuracies.items()])
+    print_rows([(key.replace("validation_", "val ").replace("_", " "), f"{value:.2%}")
+                for key, value in accuracies.items()])
     if args.plot:
         scores = ", ".join(f"{key.split('_')[0]} {value:.1%}" for key, value in accuracies.items())
-        plot_costs(model.costs, args.plot,
-                   f"{args.data}: {'-'.join(map(str, layers))}; accuracy {scores}")
+        plot_run(model, args.plot, f"{args.data}: {'-'.join(map(str, layers))}; accuracy {scores}")
         print_rows([("plotted", args.plot)])
     if run_.interrupted:
         resume = f"; go on with --resume {args.checkpoint}" if args.checkpoint else ""
@@ -259,10 +293,50 @@ def save(model: Model, path: str) -> None:
                        f"{rescue} instead") from exc
 
 
+def hold_out(data: TrainingData, fraction: float, seed: int
+             ) -> tuple[TrainingData, _Validation | None]:
+    """``--val-fraction``: the training examples without the validation ones, and those
+    (``fraction`` of each class, drawn with ``seed``); ``(data, None)`` for a fraction of 0."""
+    if not fraction:
+        return data, None
+    m = data.train_x.shape[1]
+    labels = data.train_y.reshape(-1).tolist()
+    try:
+        train_idx, val_idx = split_indices(m, fraction, labels, RandomState(seed))
+    except ValueError:
+        raise CLIError(f"--val-fraction {fraction:g} of the {m} training examples holds out "
+                       "none; give a larger fraction") from None
+    rest = replace(data, train_x=data.train_x[:, train_idx], train_y=data.train_y[:, train_idx])
+    return rest, _Validation(data.train_x[:, val_idx], data.train_y[:, val_idx])
+
+
+@dataclass
+class _Validation:
+    """The examples ``--val-fraction`` holds out: ``x`` (n_x, m_val), ``y`` (1, m_val)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _loop_settings(args: argparse.Namespace, run_: _Run) -> dict[str, Any]:
+    """What the command adds to the model's record of its training: the validation share,
+    the early-stopping patience, whether the best epoch was restored, and the monitored value
+    at the best epoch (``train`` records ``monitor``, ``best_epoch`` and ``stopped_early``)."""
+    config = run_.model.config
+    found: dict[str, Any] = {"val_fraction": args.val_fraction or None,
+                             "patience": args.patience, "restore_best": args.restore_best}
+    history, best = run_.model.history, config.get("best_epoch")
+    if best is not None and best in history.get("epoch", []):
+        found["best_value"] = history[config["monitor"]][history["epoch"].index(best)]
+    return found
+
+
 def _trained_text(args: argparse.Namespace, run_: _Run, resumed_at: int) -> str:
     """``683 of 2500 epochs (interrupted) in 3.2 s on numpy (float32), final cost ...``"""
     done = len(run_.model.costs)
     epochs = f"{done} epochs" if done == args.epochs else \
+        f"{done} of {args.epochs} epochs (stopped early: --patience {args.patience})" \
+        if run_.model.config.get("stopped_early") else \
         f"{done} of {args.epochs} epochs (interrupted)"
     if args.resume is not None:
         epochs += f" ({resumed_at} of them before, in {args.resume})"
@@ -309,11 +383,13 @@ def lr_schedule(text: str) -> InverseTimeDecay | ExponentialDecay:
 
 
 def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
-           activations: list[str], resumed_at: int = 0) -> _Run:
-    """:func:`xpnet.train` with a progress bar. Ctrl-C and divergence end it with the model
-    trained so far (``interrupted``, ``diverged``); NumPy's floating-point warnings and
-    ``train``'s own warning about Ctrl-C are not shown (the summary says it)."""
-    progress = Progress(args.epochs, data.train_x.shape[1], enabled=not args.quiet,
+           activations: list[str], resumed_at: int = 0, val: _Validation | None = None
+           ) -> _Run:
+    """:func:`xpnet.train` with a progress bar (the command's own, as one of ``train``'s
+    ``callbacks``), validation on ``val`` and early stopping. Ctrl-C and divergence end it with
+    the model trained so far (``interrupted``, ``diverged``); NumPy's floating-point warnings
+    and ``train``'s own warning about Ctrl-C are not shown (the summary says it)."""
+    progress = Progress(args.epochs, data.train_x.shape[1], verbose=args.verbose,
                         initial=resumed_at)
     start = time.perf_counter()
     diverged = None
@@ -329,7 +405,11 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
                           seed=args.seed, dtype=args.dtype, backend=args.backend,
                           device=_device(args.device), lr_schedule=args.lr_schedule,
                           checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                          resume=args.resume, callback=progress)
+                          resume=args.resume, callbacks=progress,
+                          validation_data=None if val is None else (val.x, val.y),
+                          early_stopping=args.patience is not None,
+                          n_iter_no_change=args.patience or 10, tol=TOL,
+                          restore_best=args.restore_best, verbose=0)
     except DivergenceError as err:
         diverged, model = err, err.model
     except (ValueError, TypeError, ImportError) as exc:  # a setting: name the option
@@ -340,7 +420,8 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
         raise
     progress.close()
     seconds = time.perf_counter() - start
-    interrupted = diverged is None and len(model.costs) < args.epochs
+    interrupted = (diverged is None and len(model.costs) < args.epochs
+                   and not model.config.get("stopped_early"))
     return _Run(model, seconds, interrupted, diverged)
 
 
@@ -401,23 +482,27 @@ def _device(text: str | None) -> int | str | None:
 
 # -- progress and plot ----------------------------------------------------------------------------
 class Progress:
-    """``callback(epoch, cost)`` for :func:`xpnet.train`, on stderr: a tqdm bar over the
-    epochs with the running cost and examples/s when stderr is a terminal; otherwise (a log
-    file, a pipe, or no tqdm) a plain line every tenth of the run.
+    """One of :func:`xpnet.train`'s ``callbacks``, ``progress(epoch, logs)``, on stderr.
+
+    ``verbose=1``: a tqdm bar over the epochs when stderr is a terminal, with the running cost
+    and examples/s, or the cost and the validation cost and accuracy; otherwise
+    (a log file, a pipe, or no tqdm) a plain line every tenth of the run. ``verbose=2``: a
+    plain line every epoch. ``verbose=0``: nothing. Epochs are counted from 1.
 
     :meth:`start` shows the bar at 0 before the first epoch (and starts its clock);
     ``close(clear=True)`` removes it, for a run that failed before it began.
     """
 
-    def __init__(self, num_epochs: int, num_examples: int, enabled: bool = True,
+    def __init__(self, num_epochs: int, num_examples: int, verbose: int = 1,
                  stream: TextIO | None = None, initial: int = 0) -> None:
-        self.num_epochs, self.m, self.enabled = num_epochs, num_examples, enabled
+        self.num_epochs, self.m, self.verbose = num_epochs, num_examples, verbose
         self.initial = initial  # epochs done before (a resumed run)
         self.stream = sys.stderr if stream is None else stream
         self.start_time = time.perf_counter()
         self.bar: Any = None
         self.tqdm: Any = None
-        if enabled and _is_terminal(self.stream):
+        self.unprinted = ""  # the line of the last epoch, when not printed
+        if verbose == 1 and _is_terminal(self.stream):
             try:
                 from tqdm.auto import tqdm
             except ImportError:
@@ -431,21 +516,35 @@ class Progress:
             self.bar = self.tqdm(total=self.num_epochs, initial=self.initial, unit="epoch",
                                  file=self.stream, dynamic_ncols=True)
 
-    def __call__(self, epoch: int, cost: float) -> None:
-        if not self.enabled:
+    def __call__(self, epoch: int, logs: dict[str, Any]) -> None:
+        if not self.verbose:
             return
         done = epoch + 1 - self.initial  # in this run
         rate = self.m * done / max(time.perf_counter() - self.start_time, 1e-9)
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"cost {cost:.4f}, {rate:,.0f} examples/s", refresh=False)
+        cost, val_cost, val_acc = logs["cost"], logs.get("val_cost"), logs.get("val_accuracy")
+        if self.bar is not None:  # short, for the bar to keep its width on 100 columns
+            shown = f"cost {cost:.4f}" + (
+                f", val cost {val_cost:.4f}, val acc {val_acc:.1%}" if val_cost is not None
+                else f", {rate:,.0f} examples/s")
+            self.bar.set_postfix_str(shown, refresh=False)
             self.bar.update(1)
-        elif done == 1 or epoch % max(1, self.num_epochs // 10) == 0 or \
+            return
+        line = (f"epoch {epoch + 1}/{self.num_epochs}  cost {cost:.4f}"
+                + (f"  val cost {val_cost:.4f}" if val_cost is not None else "")
+                + (f"  val accuracy {val_acc:.1%}" if val_acc is not None else "")
+                + f"  {rate:,.0f} examples/s")
+        if self.verbose == 2 or done == 1 or epoch % max(1, self.num_epochs // 10) == 0 or \
                 epoch == self.num_epochs - 1:
-            print(f"epoch {epoch + 1}/{self.num_epochs}  cost {cost:.4f}  {rate:,.0f} examples/s",
-                  file=self.stream, flush=True)
+            print(line, file=self.stream, flush=True)
+            line = ""
+        self.unprinted = line
 
     def close(self, clear: bool = False) -> None:
-        """End the bar where it got; ``clear`` erases it instead."""
+        """End the bar where it got; ``clear`` erases it instead. In lines, the last epoch's
+        line when it was not printed yet (a run stopped early or interrupted)."""
+        if self.unprinted and not clear:
+            print(self.unprinted, file=self.stream, flush=True)
+        self.unprinted = ""
         if self.bar is not None:
             if clear:
                 self.bar.leave = False
@@ -460,16 +559,17 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def plot_costs(costs: Sequence[float], path: str, title: str) -> None:
-    """Write the cost per epoch to an image file (its format by its ending: .png, .svg, .pdf,
-    ...), with whole-number epoch ticks."""
-    from ..plots import plot_costs as draw
+def plot_run(model: Model, path: str, title: str) -> None:
+    """Write the run's curves to an image file (its format by its ending: .png, .svg, .pdf,
+    ...): the training cost of every epoch, and with ``--val-fraction`` the validation cost
+    and both accuracies, epochs counted from 1 on whole-number ticks (:func:`xpnet.plots.
+    plot_history`), the best epoch marked with ``--patience`` or ``--restore-best``."""
+    from ..plots import plot_history
 
+    config = model.config
+    marked = config.get("patience") is not None or config.get("restore_best")
     try:
-        from matplotlib.ticker import MaxNLocator
-
-        fig = draw(costs, title=title)
+        plot_history(model.history, costs=model.costs, title=title, path=path,
+                     best_epoch=config.get("best_epoch") if marked else None)
     except ImportError:
         raise CLIError('--plot needs matplotlib: pip install "xpnet[plot]"') from None
-    fig.axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.savefig(path, dpi=100)
