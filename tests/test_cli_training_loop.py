@@ -215,3 +215,16 @@ def test_plot_has_training_and_validation_curves_of_cost_and_accuracy(capsys, tm
     training_costs = cost_ax.get_lines()[0].get_ydata()
     np.testing.assert_allclose(training_costs, model.costs)
     assert "validation" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize(("recorded", "expected"), [
+    ({"stopped_early": True}, "stopped after epoch 4 of 10 (--patience 3)"),
+    ({}, "not triggered; training ended after epoch 4 of 10 (--patience 3)"),  # Ctrl-C
+    ({"stopped_early": False, "num_epochs": 4}, "not triggered; ran all 4 epochs (--patience 3)"),
+])
+def test_info_says_whether_early_stopping_ended_the_run(capsys, tmp_path, recorded, expected):
+    model = xpnet.train(np.eye(3), np.array([[0, 1, 1]]), [3, 2, 1], num_epochs=4)
+    model.config.update({"num_epochs": 10, "patience": 3, **recorded})
+    model.save(tmp_path / "m.npz")
+    code, out, _ = run(capsys, "info", str(tmp_path / "m.npz"))
+    assert code == 0 and rows(out)["early stopping"] == expected

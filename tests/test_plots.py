@@ -87,3 +87,31 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     with pytest.raises(ImportError, match=r'pip install "xpnet\[plot\]"'):
         plots.plot_costs([1.0, 0.5])
+
+
+@needs_matplotlib
+def test_plot_history_counts_epochs_from_1_and_skips_epochs_not_evaluated(tmp_path):
+    # a run resumed at epoch 3 (costs hold all 6, the history the last 3), validated every
+    # second epoch and at the last
+    history = {"epoch": [3, 4, 5], "cost": [0.4, 0.35, 0.3],
+               "accuracy": [None, 0.8, 0.85], "val_cost": [None, 0.5, 0.45],
+               "val_accuracy": [None, 0.7, 0.75]}
+    costs = [0.7, 0.6, 0.5, 0.4, 0.35, 0.3]
+    fig = plots.plot_history(history, costs=costs, best_epoch=5, title="run",
+                             path=tmp_path / "h.png")
+    cost_ax, accuracy_ax = fig.axes
+    lines = {line.get_label(): line for line in cost_ax.get_lines()}
+    assert list(lines["training"].get_xdata()) == [1, 2, 3, 4, 5, 6]
+    assert list(lines["validation"].get_xdata()) == [5, 6]
+    assert list(lines["validation"].get_ydata()) == [0.5, 0.45]
+    assert list(lines["best epoch (6)"].get_xdata()) == [6, 6]
+    accuracy = {line.get_label(): line for line in accuracy_ax.get_lines()}
+    assert list(accuracy["training"].get_ydata()) == [0.8, 0.85]
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+    assert fig.get_suptitle() == "run"
+    assert _png_shape(tmp_path / "h.png")[:2] == (400, 1200)
+    # without validation: one panel, the training cost
+    (ax,) = plots.plot_history({"epoch": [0, 1], "cost": [0.7, 0.6]}).axes
+    assert [line.get_label() for line in ax.get_lines()] == ["training"]

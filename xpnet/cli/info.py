@@ -61,16 +61,25 @@ def run(args: argparse.Namespace) -> int:
         rows.append(("accuracy", ", ".join(f"{split} {value:.2%}" for split, value
                                            in accuracy.items() if value is not None)))
     if stopping["patience"] is not None:
-        planned = config.get("num_epochs", len(model.costs))
-        rows.append(("early stopping", (
-            f"stopped after epoch {len(model.costs)} of {planned}" if stopping["stopped_early"]
-            else f"ran all {len(model.costs)} epochs") + f" (--patience {stopping['patience']})"))
+        rows.append(("early stopping", _stopping_row(stopping, len(model.costs),
+                                                     config.get("num_epochs"))))
     if best is not None:
         rows.append(("best epoch", best))
     rows += [(key, _setting(value)) for key, value in config.items()]
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")
     return 0
+
+
+def _stopping_row(stopping: dict[str, Any], done: int, planned: int | None) -> str:
+    """``stopped after epoch 37 of 100 (--patience 10)``, or that it did not stop early."""
+    planned = done if planned is None else planned
+    patience = f" (--patience {stopping['patience']})"
+    if stopping["stopped_early"]:
+        return f"stopped after epoch {done} of {planned}{patience}"
+    if done < planned:  # Ctrl-C or divergence ended it first
+        return f"not triggered; training ended after epoch {done} of {planned}{patience}"
+    return f"not triggered; ran all {done} epochs{patience}"
 
 
 def _input_text(recorded: list[int] | None, n_x: int) -> str:
