@@ -1,12 +1,12 @@
 """Training checkpoints: ``train(..., checkpoint=path)`` writes one, ``resume=path`` continues.
 
-A checkpoint is an ``.npz`` file in the container of :mod:`xpnet.files` (written atomically, read
-without pickle) with the format name ``"xpnet-checkpoint"``. Its arrays are the parameters
-``W1, b1, ..., WL, bL`` and the optimizer's per-parameter state as ``opt.<slot>.<param>``
-(Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON metadata holds the number of completed
-epochs and their costs, the layer sizes, activations and dtype, the optimizer's name,
-hyperparameters and step count ``t``, the random generator's state (NumPy's
-``bit_generator.state``, which drives the batch order and the dropout masks) and the
+A checkpoint is an ``.npz`` file in the container of :mod:`xpnet.files` (written atomically,
+read without pickle) with the format name ``"xpnet-checkpoint"``. Its arrays are the parameters
+``W1, b1, ..., WL, bL``, the running statistics of batch-normalised layers and the optimizer's
+per-parameter state as ``opt.<slot>.<param>`` (Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON
+metadata holds the number of completed epochs and their costs, the layer sizes, activations and
+dtype, the optimizer's name, hyperparameters and step count ``t``, the random generator's state
+(NumPy's ``bit_generator.state``, which drives the batch order and the dropout masks) and the
 training settings. Restoring all of it makes ``resume=`` continue the run bit for bit.
 """
 
@@ -37,6 +37,7 @@ class Checkpoint:
     costs: list[float]
     layer_dims: list[int]
     activations: list[str]
+    batch_norm: list[bool]
     dtype: str
     optimizer: str
     optimizer_scalars: dict[str, Any]
@@ -44,23 +45,30 @@ class Checkpoint:
     params: dict[str, np.ndarray]
     rng_state: dict[str, Any]
     config: dict[str, Any]
+    stats: dict[str, np.ndarray]
 
     def check_compatible(self, layer_dims: list[int], activations: list[str], optimizer: str,
-                         dtype: str) -> None:
+                         dtype: str, batch_norm: list[bool] | None = None) -> None:
         """A ``ValueError`` when ``train(..., resume=)`` got a different network or optimizer."""
+        batch_norm = self.batch_norm if batch_norm is None else batch_norm
         for name, saved, given in (("layer_dims", self.layer_dims, layer_dims),
                                    ("activations", self.activations, activations),
+                                   ("batch_norm", self.batch_norm, batch_norm),
                                    ("optimizer", self.optimizer, optimizer),
                                    ("dtype", self.dtype, dtype)):
             if saved != given:
                 raise ValueError(
                     f"resume={self.path!r} was written with {name}={saved!r} but train got "
-                    f"{name}={given!r}; resume with the same layer_dims, activations, optimizer "
-                    "and dtype (learning_rate, mini_batch_size, lambd and keep_prob may change)"
+                    f"{name}={given!r}; resume with the same layer_dims, activations, batch_norm,"
+                    " optimizer and dtype (learning_rate, mini_batch_size, lambd and keep_prob may change)"
                 )
 
     def params_on(self, backend: Backend) -> dict[str, Any]:
         return {k: backend.asarray(v, dtype=self.dtype) for k, v in self.params.items()}
+
+    def stats_on(self, backend: Backend) -> dict[str, Any]:
+        """The running statistics of the batch-normalised layers, on ``backend``."""
+        return {k: backend.asarray(v, dtype=self.dtype) for k, v in self.stats.items()}
 
     def optimizer_state_on(self, backend: Backend) -> dict[str, Any]:
         """The optimizer state in the generic format, arrays on ``backend``."""
@@ -74,7 +82,7 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
                     rng_state: dict[str, Any]) -> None:
     """Write ``model`` (after ``len(model.costs)`` epochs), the optimizer state (generic format:
     ``{"t": int, slot: {param: array}}``) and the generator state to ``path``, atomically."""
-    arrays = model.params_numpy()
+    arrays = model.arrays_numpy()
     scalars = {}
     for key, value in optimizer_state.items():
         if isinstance(value, dict):
@@ -101,6 +109,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     arch, dtype = read_network(meta, source)
     check_param_arrays(arrays, arch, dtype, source)
     params = {k: arrays.pop(k) for k in arch.param_keys}
+    stats = {k: arrays.pop(k) for k in arch.stat_shapes}
     opt_arrays = _optimizer_arrays(arrays, params, dtype, source)
     costs = read_costs(meta, source)
     epoch = meta.get("epoch")
@@ -111,9 +120,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             and isinstance(opt.get("state"), dict)):
         raise ModelFileError(f"{source}: metadata lacks the optimizer's name and state")
     return Checkpoint(path=source, epoch=epoch, costs=costs, layer_dims=list(arch.layer_dims),
-                      activations=list(arch.activations), dtype=dtype, optimizer=opt["name"],
+                      activations=list(arch.activations), batch_norm=list(arch.batch_norm),
+                      dtype=dtype, optimizer=opt["name"],
                       optimizer_scalars=opt["state"], optimizer_arrays=opt_arrays, params=params,
-                      rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}))
+                      rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}),
+                      stats=stats)
 
 
 def _optimizer_arrays(arrays: dict[str, np.ndarray], params: dict[str, np.ndarray], dtype: str,

@@ -44,10 +44,10 @@ def gradient_check(
     keys, shapes = arch.param_keys, list(arch.param_shapes.values())
 
     def cost_of(p: dict[str, Any]) -> float:
-        AL, caches = _forward(xp, X, p, acts)
+        AL, caches = _forward(xp, X, p, acts, training=True)
         return float(cost_array(xp, AL, Y, out, logits=caches[-1].Z, params=p, lambd=lambd))
 
-    AL, caches = _forward(xp, X, params, acts)
+    AL, caches = _forward(xp, X, params, acts, training=True)
     grads = _backward(xp, AL, Y, caches, acts, lambd=lambd)
     grad = xp.concat([xp.reshape(grads["d" + k], (-1,)) for k in keys])
     theta = xp.concat([xp.reshape(params[k], (-1,)) for k in keys])

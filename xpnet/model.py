@@ -1,10 +1,11 @@
 """``Model``: a trained network's parameters, its activations and its cost history; its file.
 
 A model file is a container of :mod:`xpnet.files` with the format name ``"xpnet-model"``: the
-arrays ``W1, b1, ..., WL, bL`` (the network's :class:`~xpnet.architecture.Architecture` names
-them) and metadata with the layer sizes, activations, dtype, cost history and training
-settings. :meth:`Model.save` writes it atomically; :func:`load` reads it without pickle and
-checks the version, shapes, dtypes and values.
+arrays ``W1, b1, ..., WL, bL`` and running statistics of batch-normalised layers (the network's
+:class:`~xpnet.architecture.Architecture` names them all) and metadata with the layer sizes,
+activations, batch-norm layers, dtype, cost history and training settings. :meth:`Model.save`
+writes it atomically; :func:`load` reads it without pickle and checks the version, shapes,
+dtypes and values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .architecture import Architecture
+from .architecture import Architecture, num_layers_of, params_batch_norm
 from .backend import DTYPES, Backend, as_data, get_backend, to_numpy
 from .files import FORMAT_VERSION, ModelFileError, check_stored_array, read_npz, write_npz_atomic
 from .network import _forward
@@ -42,6 +43,9 @@ class Model:
     ``params`` live on ``backend``'s device; ``costs[e]`` is epoch ``e``'s cost (the cost of
     that epoch's forward passes before their updates, averaged over the examples).
     ``config`` records the training settings (optimizer, learning rate, epochs, ...).
+    ``stats`` holds the running statistics of batch-normalised layers (``running_mean{l}``,
+    ``running_var{l}``, (n_l, 1)), which inference uses in place of the batch's: state, not
+    parameters (``{}`` without batch norm).
     """
 
     params: dict[str, Any]
@@ -52,6 +56,7 @@ class Model:
     dtype: str = "float32"
     config: dict[str, Any] = field(default_factory=dict)
     optimizer: Any = field(default=None, repr=False)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend is None:
@@ -65,8 +70,15 @@ class Model:
 
     @property
     def architecture(self) -> Architecture:
-        """The network: layer sizes and activations (and from them the parameter names)."""
-        return Architecture(tuple(self.layer_dims), tuple(self.activations))
+        """The network: layer sizes, activations and batch-norm layers (and from them the
+        parameter and statistics names)."""
+        return Architecture(tuple(self.layer_dims), tuple(self.activations),
+                            params_batch_norm(self.params, num_layers_of(self.params)))
+
+    @property
+    def batch_norm(self) -> list[bool]:
+        """Which layers are batch-normalised (one bool per layer)."""
+        return list(self.architecture.batch_norm)
 
     @property
     def output_activation(self) -> str:
@@ -82,7 +94,7 @@ class Model:
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
-        AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts)
+        AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts, stats=self.stats)
         return AL, _is_host_input(X) and be.name != "numpy"
 
     def predict_proba(self, X: Any) -> Any:
@@ -144,6 +156,10 @@ class Model:
         """The parameters as NumPy arrays (copied from the device when needed)."""
         return {k: to_numpy(v) for k, v in self.params.items()}
 
+    def arrays_numpy(self) -> dict[str, Any]:
+        """What a model file stores: the parameters and the running statistics, as NumPy."""
+        return {**self.params_numpy(), **{k: to_numpy(v) for k, v in self.stats.items()}}
+
     def metadata(self, file_format: str = FORMAT) -> dict[str, Any]:
         """The JSON metadata of a model file (and the common part of a checkpoint's)."""
         return {
@@ -151,6 +167,7 @@ class Model:
             "version": FORMAT_VERSION,
             "layer_dims": list(self.layer_dims),
             "activations": list(self.activations),
+            "batch_norm": self.batch_norm,
             "dtype": self.dtype,
             "costs": [float(c) for c in self.costs],
             "config": self.config,
@@ -158,7 +175,7 @@ class Model:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (``.npz`` plus JSON metadata, no pickle), atomically."""
-        write_npz_atomic(path, self.params_numpy(), self.metadata())
+        write_npz_atomic(path, self.arrays_numpy(), self.metadata())
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, backend: Any = None, device: Any = None) -> Model:
@@ -173,12 +190,14 @@ class Model:
         costs = read_costs(meta, str(path))
         be = get_backend(backend or "numpy", device=device)
         params = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.param_keys}
+        stats = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.stat_shapes}
         return cls(params=params, activations=list(arch.activations),
                    layer_dims=list(arch.layer_dims), costs=costs, backend=be, dtype=dtype,
-                   config=dict(meta.get("config", {})))
+                   config=dict(meta.get("config", {})), stats=stats)
 
     def __repr__(self) -> str:
-        return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, "
+        bn = f"batch_norm={self.batch_norm}, " if any(self.batch_norm) else ""
+        return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, {bn}"
                 f"backend={self.backend.name if self.backend else None!r}, dtype={self.dtype!r}, "
                 f"epochs={len(self.costs)}, final_cost={self.costs[-1] if self.costs else None})")
 
@@ -201,7 +220,8 @@ def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
     if missing:
         raise ModelFileError(f"{source}: metadata lacks {', '.join(missing)}")
     try:
-        arch = Architecture.of(meta["layer_dims"], meta["activations"])
+        arch = Architecture.of(meta["layer_dims"], meta["activations"],
+                               meta.get("batch_norm", False))
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{source}: metadata is damaged: {exc}") from None
     dtype = meta["dtype"]
@@ -212,13 +232,17 @@ def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
 
 def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype: str,
                        source: str) -> None:
-    """The parameters of ``arch`` with their shapes and the recorded dtype, or an error."""
-    expected = arch.param_shapes
+    """The parameters and running statistics of ``arch`` with their shapes and the recorded
+    dtype, or an error."""
+    expected = {**arch.param_shapes, **arch.stat_shapes}
     missing = sorted(set(expected) - set(arrays))
     if missing:
         raise ModelFileError(f"{source} lacks parameters {', '.join(missing)}")
     for key, shape in expected.items():
         check_stored_array(arrays[key], key, shape, dtype, source)
+    for layer in arch.layers:
+        if layer.batch_norm and not np.all(arrays[layer.running_var] >= 0):
+            raise ModelFileError(f"{source}: {layer.running_var} holds negative variances")
 
 
 def read_costs(meta: dict, source: str) -> list[float]:

@@ -83,6 +83,7 @@ def train(
     init: str = "he",
     lambd: float = 0.0,
     keep_prob: float = 1.0,
+    batch_norm: bool | list[bool] = False,
     seed: int | None = 0,
     dtype: Any = "float32",
     backend: Any = None,
@@ -111,7 +112,13 @@ def train(
     - ``mini_batch_size``: ``None`` is full-batch gradient descent, and so is any size ≥ m
       (the size is clamped to m: one step per epoch, no shuffling); otherwise the examples
       are reshuffled every epoch and the last batch holds the ``m mod size`` rest.
-    - ``lambd``: L2 strength; ``keep_prob``: inverted-dropout keep probability on hidden layers.
+    - ``lambd``: L2 strength (on the weights ``W`` only); ``keep_prob``: inverted-dropout keep
+      probability on hidden layers.
+    - ``batch_norm``: ``True`` normalises every hidden layer's pre-activations over the
+      mini-batch (the course's week 3: ``W{l}``, ``gamma{l}``, ``beta{l}``, no ``b{l}``;
+      running mean and variance with momentum 0.9 in ``Model.stats``, which inference uses);
+      or one bool per layer (never the output layer). With ``params=``, the running statistics
+      start afresh (means 0, variances 1); ``resume=`` restores them.
     - ``seed``: one seed for the initial weights, the batch order and the dropout masks; the
       same seed gives the same run on every backend.
     - ``backend``/``device``: where to train (``None`` infers it from ``X`` and ``Y``, which
@@ -138,7 +145,7 @@ def train(
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
     with a warning.
     """
-    arch = Architecture.of(layer_dims, activations)
+    arch = Architecture.of(layer_dims, activations, batch_norm)
     dims, acts = list(arch.layer_dims), list(arch.acts)
     keep_prob = check_keep_prob(keep_prob)
     lambd = check_nonnegative("lambd", lambd)
@@ -163,29 +170,35 @@ def train(
     act_names = [a.name for a in acts]
 
     saved = None
+    stats = None
     origin = "checkpoint" if resume is not None else init if params is None else "params="
     if resume is not None:
         saved = load_checkpoint(resume)
-        saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
+        saved.check_compatible(dims, act_names, opt.name, dtype_name(dt), list(arch.batch_norm))
         params = saved.params_on(be)
+        stats = saved.stats_on(be)
     elif params is None:
-        params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
+        params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be,
+                                       batch_norm=list(arch.batch_norm))
     else:
         params = _user_params(be, params, arch, dt)
 
     config = {
         "optimizer": opt.name, **opt.hyperparameters(), "learning_rate": lr0,
         "num_epochs": num_epochs, "mini_batch_size": batch, "init": origin, "lambd": lambd,
-        "keep_prob": keep_prob, "seed": seed, "backend": be.name,
+        "keep_prob": keep_prob, "batch_norm": list(arch.batch_norm), "seed": seed,
+        "backend": be.name,
         "lr_schedule": repr(lr_schedule) if lr_schedule else None,
     }
     model = Model(params=params, activations=act_names, layer_dims=dims,
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
-    eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng)
+    eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng,
+                      stats=stats)
     eng.load_data(X_d, Y_d)
     del X_d, Y_d  # from here on the engine holds the only copy of the training data
     model.config["engine"] = eng.name
+    model.stats = eng.stats
     if saved is not None:
         _continue_from(saved, eng, rng, model)
 
@@ -256,7 +269,8 @@ class _Loop:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
         total = run_epoch(self.eng, self.rng, self.m, self.batch)
-        finite = _all_finite(self.eng.backend.xp, self.eng.params.values())
+        finite = _all_finite(self.eng.backend.xp, [*self.eng.params.values(),
+                                                   *self.eng.stats.values()])
         cost = float(total) / self.m  # the one host synchronisation of the epoch
         return cost, bool(finite)
 
@@ -269,12 +283,14 @@ class _Loop:
         self.marks = [*self.marks[-1:], (self.eng.snapshot(), self.rng.get_state(),
                                          self.completed)]
         self.model.params = self.eng.params
+        self.model.stats = self.eng.stats
 
     def _back_to(self, mark: tuple[Any, dict, int]) -> None:
         engine_state, rng_state, completed = mark
         self.eng.restore(engine_state)
         self.rng.set_state(rng_state)
         self.model.params = self.eng.params
+        self.model.stats = self.eng.stats
         del self.model.costs[completed:]
 
     def _diverged(self, epoch: int, cost: float) -> None:
@@ -314,7 +330,7 @@ class _Loop:
 
 def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:
     """Put the optimizer state, random state and cost history of ``saved`` back."""
-    eng.load_state_dict(saved.optimizer_state_on(eng.backend))
+    eng.load_state_dict(saved.optimizer_state_on(eng.backend))  # stats went to the engine
     rng.set_state(saved.rng_state)
     model.costs = list(saved.costs)
     model.config["resumed_from"] = {"path": saved.path, "epoch": saved.epoch}
