@@ -84,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "(default: %(default)s)")
     p.add_argument("--keep-prob", type=float, default=1.0, metavar="P",
                    help="dropout keep probability of hidden units (default: 1, no dropout)")
+    p.add_argument("--batch-norm", action="store_true",
+                   help="batch-normalise every hidden layer (gamma and beta in place of the "
+                   "bias; running mean and variance for prediction)")
     p.add_argument("--backend", choices=BACKENDS, default="numpy", help="default: %(default)s")
     p.add_argument("--device", default=None, help="a device of the backend, such as 0 or "
                    "cuda:0 (default: the backend's own)")
@@ -121,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         model = train(data.train_x, data.train_y, layers, activations=activations,
                       optimizer=args.optimizer, learning_rate=args.lr, num_epochs=args.epochs,
                       mini_batch_size=args.batch_size, init=args.init, lambd=args.lambd,
-                      keep_prob=args.keep_prob, seed=args.seed, dtype=args.dtype,
+                      keep_prob=args.keep_prob, batch_norm=args.batch_norm, seed=args.seed,
+                      dtype=args.dtype,
                       backend=args.backend, device=_device(args.device), callback=progress)
     finally:
         progress.close()
@@ -132,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         ("data", f"{args.data}: {m} training and {n_test} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
-        ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
+        ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}"
+                    f"{', batch norm' if args.batch_norm else ''}), "
                     f"{model.num_parameters:,} parameters"),
         ("trained", f"{args.epochs} epochs in {model.config['train_seconds']:.1f} s on "
                     f"{model.config['backend']} ({args.dtype}), final cost {final_cost(model)}"),
