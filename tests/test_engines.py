@@ -316,6 +316,8 @@ def _assert_same_stats(generic, fast, dtype):
 def test_batch_norm_matches_generic(fast, optimizer, output, n_y, dtype):
     generic, fast_model = _train_both(fast, [6, 7, 5, n_y], output, dtype, optimizer=optimizer,
                                       batch_norm=True)
+    assert list(fast_model.params) == list(generic.params) == ["W1", "gamma1", "beta1", "W2",
+                                                               "gamma2", "beta2", "W3", "b3"]
     _assert_same(generic, fast_model, dtype)
     _assert_same_stats(generic, fast_model, dtype)
 

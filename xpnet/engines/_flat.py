@@ -78,10 +78,11 @@ class FlatLayout:
                 for key, (a, b) in self.offsets.items()}
 
     def unflatten(self, buf: Any) -> dict[str, Any]:
-        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``."""
-        out = {}
-        for key, view in self.views(buf).items():
-            rows, cols = self.shapes[key]
+        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``,
+        in the architecture's order."""
+        out, views = {}, self.views(buf)
+        for key, (rows, cols) in self.shapes.items():
+            view = views[key]
             out[key] = (view[:rows, :cols] if view.ndim == 2
                         else self.xp.reshape(view[:rows], (-1, 1)))
         return out
