@@ -362,6 +362,12 @@ def test_batch_norm_is_never_on_the_output_layer():
         xpnet.train(np.zeros((3, 4)), np.zeros((1, 4)), [3, 4, 1], batch_norm=[True, True])
 
 
+def test_batch_norm_needs_mini_batches_of_two_examples_or_more(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="mini-batches of at least 2 examples"):
+        _train(X, Y, mini_batch_size=1)
+
+
 def test_the_architecture_names_the_statistics():
     arch = Architecture.of([3, 4, 2, 1], batch_norm=True)
     assert arch.batch_norm == (True, True, False)

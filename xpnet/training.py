@@ -167,6 +167,11 @@ def train(
     X_d, Y_d = _training_data(be, X, Y, arch, dt)
     m = X_d.shape[1]
     batch = _check_batch_size(mini_batch_size, m)
+    if arch.has_batch_norm and batch < 2:
+        raise ValueError(
+            f"batch_norm needs mini-batches of at least 2 examples (the variance of one example "
+            f"is 0, so its normalised value is always 0); got mini_batch_size={batch}"
+        )
     act_names = [a.name for a in acts]
 
     saved = None
