@@ -219,7 +219,7 @@ def test_a_model_file_without_its_statistics_or_with_negative_variances_is_refus
     arrays, meta = read_npz(path, "xpnet-model")
     bad = tmp_path / "bad.npz"
     write_npz_atomic(bad, {k: v for k, v in arrays.items() if k != "running_var1"}, meta)
-    with pytest.raises(ModelFileError, match="lacks parameters running_var1"):
+    with pytest.raises(ModelFileError, match="lacks running statistics running_var1"):
         xpnet.load(bad)
     write_npz_atomic(bad, {**arrays, "running_var1": -arrays["running_var1"]}, meta)
     with pytest.raises(ModelFileError, match="running_var1 holds negative variances"):

@@ -237,7 +237,9 @@ def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype:
     expected = {**arch.param_shapes, **arch.stat_shapes}
     missing = sorted(set(expected) - set(arrays))
     if missing:
-        raise ModelFileError(f"{source} lacks parameters {', '.join(missing)}")
+        what = ("running statistics" if set(missing) <= set(arch.stat_shapes)
+                else "parameters")
+        raise ModelFileError(f"{source} lacks {what} {', '.join(missing)}")
     for key, shape in expected.items():
         check_stored_array(arrays[key], key, shape, dtype, source)
     for layer in arch.layers:
