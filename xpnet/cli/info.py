@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     config = dict(model.config)
     summary = {
         "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
+        "batch_norm": model.batch_norm,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
         "accuracy": {split: config.pop(f"{split}_accuracy", None) for split in ("train", "test")},
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         ("layers", " -> ".join(map(str, model.layer_dims))),
         ("activations", ", ".join(model.activations)),
+        ("batch norm", _batch_norm_text(model.batch_norm)),
         ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
         ("classes", shorten(summary["classes"]) if summary["classes"] else "not recorded"),
         ("input", _input_text(summary["input_image"], model.layer_dims[0])),
@@ -52,10 +54,17 @@ def run(args: argparse.Namespace) -> int:
     if any(value is not None for value in accuracy.values()):
         rows.append(("accuracy", ", ".join(f"{split} {value:.2%}" for split, value
                                            in accuracy.items() if value is not None)))
-    rows += [(key, _setting(value)) for key, value in config.items()]
+    rows += [(key, _setting(value)) for key, value in config.items() if key != "batch_norm"]
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")
     return 0
+
+
+def _batch_norm_text(flags: list[bool]) -> str:
+    layers = [str(l) for l, flag in enumerate(flags, start=1) if flag]
+    if not layers:
+        return "none"
+    return f"layer{'s' if len(layers) > 1 else ''} {', '.join(layers)} (running statistics saved)"
 
 
 def _input_text(recorded: list[int] | None, n_x: int) -> str:
