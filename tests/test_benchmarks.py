@@ -34,7 +34,9 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path, capsys):
     rows = {(r["network"], r["implementation"]): r for r in data["results"]}
     expected = {(n, i) for n in CASES for i in NUMPY_ONLY.split(",")}
     assert set(rows) == expected - {("mnist-3v7", "array_api_strict"),
-                                    ("mnist-10", "array_api_strict")}
+                                    ("mnist-10", "array_api_strict"),
+                                    ("mnist-10-bn", "array_api_strict"),
+                                    ("mnist-10-bn", "course")}
     for (network, _), row in rows.items():
         assert len(row["epoch_ms"]) == 2 and len(row["epoch_costs"]) == 2
         assert row["min_ms"] <= row["median_ms"]
@@ -43,7 +45,8 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path, capsys):
         assert row["ratio_to_numpy_float32"] > 0
         assert f"| {network} | {row['label']} |" in out
     assert all(rows[n, "numpy"]["ratio_to_numpy_float32"] == 1.0 for n in CASES)
-    assert {s["implementation"] for s in data["skipped"]} == {"array_api_strict"}
+    assert {s["implementation"] for s in data["skipped"]} == {"array_api_strict", "course"}
+    assert data["networks"]["mnist-10-bn"]["batch_norm"] is True
 
 
 def test_unknown_names_are_refused(capsys):
@@ -58,6 +61,8 @@ def test_missing_libraries_are_skipped_with_the_reason():
             build_runner("cupy", QUICK_CASES["cat"], 1)
     with pytest.raises(Unavailable, match="cat only"):
         build_runner("array_api_strict", QUICK_CASES["mnist-10"], 1)
+    with pytest.raises(Unavailable, match="no batch-norm version"):
+        build_runner("course", QUICK_CASES["mnist-10-bn"], 1)
 
 
 def test_flops_per_epoch_counts_forward_weight_and_hidden_input_gradients():
@@ -82,6 +87,8 @@ def test_every_implementation_trains_the_same_maths(network, name, rtol):
     if not _available(name):
         pytest.skip(f"{name} needs a library that is not installed")
     case = QUICK_CASES[network]
+    if case.batch_norm and not IMPLEMENTATIONS[name].batch_norm:
+        pytest.skip(f"{name} has no batch-norm version")
     reference = build_runner("numpy-float64", case, 1)
     runner = build_runner(name, case, 1)
     expected = [reference.epoch() for _ in range(3)]

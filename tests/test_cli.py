@@ -224,6 +224,25 @@ def test_info_json(capsys, tmp_path):
     assert summary["classes"] is None
     code, out, _ = run(capsys, "info", str(tmp_path / "m.npz"))
     assert rows(out)["input"] == "3 features" and rows(out)["classes"] == "not recorded"
+    assert rows(out)["batch norm"] == "none"
+
+
+def test_train_with_batch_norm_and_info_shows_it(capsys, tmp_path):
+    data = quadrants_csv(tmp_path / "quad.csv")
+    out_path = tmp_path / "bn.npz"
+    code, out, err = run(capsys, "train", str(data), "--layers", "2,16,8,1", "--lr", "0.01",
+                         "--epochs", "150", "--batch-size", "32", "--batch-norm", "--quiet",
+                         "--out", str(out_path))
+    assert code == 0, err
+    # W1 16x2, gamma1/beta1 16 each, W2 8x16, gamma2/beta2 8 each, W3 1x8, b3
+    assert rows(out)["network"] == ("2-16-8-1 (relu, relu, sigmoid, batch norm), "
+                                    f"{32 + 32 + 128 + 16 + 8 + 1} parameters")
+    assert float(rows(out)["test accuracy"].rstrip("%")) > 85
+    assert xpnet.load(out_path).batch_norm == [True, True, False]
+    code, out, _ = run(capsys, "info", str(out_path))
+    assert rows(out)["batch norm"] == "layers 1, 2 (running statistics saved)"
+    code, out, _ = run(capsys, "info", str(out_path), "--json")
+    assert json.loads(out)["batch_norm"] == [True, True, False]
 
 
 # -- progress -----------------------------------------------------------------------------------

@@ -313,3 +313,96 @@ def test_the_numpy_engine_takes_the_course_layout_without_copying_it():
     eng = NumpyEngine(be, params, arch, opt, lambd=0.0, keep_prob=1.0, rng=RandomState(0))
     eng.load_data(examples.T, xpnet.one_hot(np.arange(10) % 2, 2, dtype="float64"))
     assert np.shares_memory(eng.X, examples)
+
+
+# -- batch normalisation ----------------------------------------------------------------------
+def _assert_same_stats(generic, fast, dtype):
+    assert generic.stats.keys() == fast.stats.keys() and generic.stats
+    for key, value in generic.stats.items():
+        np.testing.assert_allclose(host(fast.stats[key]), host(value), err_msg=key, **TOL[dtype])
+        assert fast.stats[key].shape == value.shape and fast.stats[key].dtype == value.dtype
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("output, n_y", [("sigmoid", 1), ("softmax", 4)])
+def test_batch_norm_matches_generic(fast, optimizer, output, n_y, dtype):
+    generic, fast_model = _train_both(fast, [6, 7, 5, n_y], output, dtype, optimizer=optimizer,
+                                      batch_norm=True)
+    assert list(fast_model.params) == list(generic.params) == ["W1", "gamma1", "beta1", "W2",
+                                                               "gamma2", "beta2", "W3", "b3"]
+    _assert_same(generic, fast_model, dtype)
+    _assert_same_stats(generic, fast_model, dtype)
+
+
+@pytest.mark.parametrize("lambd, keep_prob", [(0.3, 1.0), (0.0, 0.7), (0.2, 0.8)])
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "leaky_relu"])
+def test_batch_norm_with_l2_and_dropout_matches_generic(fast, lambd, keep_prob, hidden):
+    generic, fast_model = _train_both(fast, [6, 9, 5, 1], activations=[hidden, hidden, "sigmoid"],
+                                      lambd=lambd, keep_prob=keep_prob, batch_norm=True,
+                                      optimizer="adam", mini_batch_size=25)
+    _assert_same(generic, fast_model, "float64")
+    _assert_same_stats(generic, fast_model, "float64")
+
+
+@pytest.mark.parametrize("batch_norm", [[True, False, False], [False, True, False]])
+def test_batch_norm_on_some_layers_matches_generic(fast, batch_norm):
+    generic, fast_model = _train_both(fast, [6, 7, 5, 1], batch_norm=batch_norm,
+                                      optimizer="momentum", mini_batch_size=None)
+    _assert_same(generic, fast_model, "float64")
+    _assert_same_stats(generic, fast_model, "float64")
+
+
+def test_batch_norm_padded_units_stay_exactly_zero(fast):
+    X, Y = _data(6, 80, 1, "sigmoid")
+    be = xpnet.get_backend(fast.backend_name)
+    arch = Architecture.of([6, 7, 5, 1], batch_norm=True)
+    params = xpnet.initialize_parameters([6, 7, 5, 1], seed=0, dtype="float64", backend=be,
+                                         batch_norm=True)
+    eng = fast(be, params, arch, xpnet.Adam(0.05), lambd=0.1, keep_prob=0.8, rng=RandomState(0))
+    if not isinstance(eng, FlatEngine) or eng.padded == eng.dims:
+        pytest.skip("this engine does not pad")
+    eng.load_data(be.asarray(X), be.asarray(Y))
+    for _ in range(5):
+        eng.step(None, 0, 80)
+    for i, layer in enumerate(arch.layers[:-1]):
+        n = layer.n_out
+        for buf in (eng.W[i], eng.gamma[i], eng.beta[i]):
+            assert not np.any(host(buf)[n:])
+        assert not np.any(host(eng.run_var[i])[n:]) and not np.any(host(eng.run_mean[i])[n:])
+    assert all(np.all(np.isfinite(host(v))) for v in eng.stats.values())
+
+
+def test_batch_norm_snapshot_restores_the_statistics(fast):
+    X, Y = _data(6, 60, 1, "sigmoid")
+    be = xpnet.get_backend(fast.backend_name)
+    arch = Architecture.of([6, 7, 1], batch_norm=True)
+    params = xpnet.initialize_parameters([6, 7, 1], seed=0, dtype="float64", backend=be,
+                                         batch_norm=True)
+    eng = fast(be, params, arch, xpnet.GD(0.1), lambd=0.0, keep_prob=1.0, rng=RandomState(0))
+    eng.load_data(be.asarray(X), be.asarray(Y))
+    eng.step(None, 0, 60)
+    snap = eng.snapshot()
+    before = {k: host(v).copy() for k, v in eng.stats.items()}
+    eng.step(None, 0, 60)
+    assert not np.array_equal(host(eng.stats["running_mean1"]), before["running_mean1"])
+    eng.restore(snap)
+    for k, v in before.items():
+        np.testing.assert_array_equal(host(eng.stats[k]), v)
+
+
+def test_batch_norm_with_example_weights_dropout_and_l2_matches_generic(fast):
+    """Two features that landed separately (batch norm, sample weights) work together."""
+    if not (fast.batch_norm and fast.sample_weights):
+        pytest.skip(f"engine {fast.name!r} lacks batch norm or example weights")
+    r = np.random.default_rng(0)
+    X = r.standard_normal((5, 120))
+    Y = (X[:1] > 0).astype(float)
+    w = r.random(120) + 0.5
+    models = [xpnet.train(X, Y, [5, 6, 4, 1], batch_norm=True, sample_weight=w, keep_prob=0.8,
+                          lambd=0.1, dtype="float64", num_epochs=5, mini_batch_size=32,
+                          backend=fast.backend_name, engine=engine)
+              for engine in ("generic", fast.name)]
+    _assert_same(*models, "float64")
+    for key, value in models[0].stats.items():
+        np.testing.assert_allclose(host(models[1].stats[key]), host(value), **TOL["float64"])

@@ -2,12 +2,12 @@
 
 A checkpoint is a file in the container of :mod:`xpnet.files` (safetensors, or ``.npz`` for a
 name ending in ``.npz``; written atomically, read as untrusted) with the format name
-``"xpnet-checkpoint"``. Its arrays are the parameters
-``W1, b1, ..., WL, bL`` and the optimizer's per-parameter state as ``opt.<slot>.<param>``
-(Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON metadata holds the number of completed
-epochs and their costs, the layer sizes, activations and dtype, the optimizer's name,
-hyperparameters and step count ``t``, the random generator's state (NumPy's
-``bit_generator.state``, which drives the batch order and the dropout masks) and the
+``"xpnet-checkpoint"``. Its arrays are the parameters ``W1, b1, ..., WL, bL``, the running
+statistics of batch-normalised layers and the optimizer's per-parameter state as
+``opt.<slot>.<param>`` (Adam's ``opt.v.W1``, ``opt.s.W1``, ...). Its JSON metadata holds the
+number of completed epochs and their costs, the layer sizes, activations and dtype, the
+optimizer's name, hyperparameters and step count ``t``, the random generator's state
+(NumPy's ``bit_generator.state``, which drives the batch order and the dropout masks) and the
 training settings. Restoring all of it makes ``resume=`` continue the run bit for bit.
 """
 
@@ -45,6 +45,7 @@ class Checkpoint:
     costs: list[float]
     layer_dims: list[int]
     activations: list[str]
+    batch_norm: list[bool]
     dtype: str
     optimizer: str
     hyperparameters: dict[str, float]
@@ -53,19 +54,22 @@ class Checkpoint:
     params: dict[str, np.ndarray]
     rng_state: dict[str, Any]
     config: dict[str, Any]
+    stats: dict[str, np.ndarray]
 
     def check_compatible(self, layer_dims: list[int], activations: list[str], optimizer: str,
-                         dtype: str) -> None:
+                         dtype: str, batch_norm: list[bool] | None = None) -> None:
         """A ``ValueError`` when ``train(..., resume=)`` got a different network or optimizer."""
+        batch_norm = self.batch_norm if batch_norm is None else batch_norm
         for name, saved, given in (("layer_dims", self.layer_dims, layer_dims),
                                    ("activations", self.activations, activations),
+                                   ("batch_norm", self.batch_norm, batch_norm),
                                    ("optimizer", self.optimizer, optimizer),
                                    ("dtype", self.dtype, dtype)):
             if saved != given:
                 raise ValueError(
                     f"resume={self.path!r} was written with {name}={saved!r} but train got "
-                    f"{name}={given!r}; resume with the same layer_dims, activations, optimizer "
-                    "and dtype (learning_rate, mini_batch_size, lambd and keep_prob may change)"
+                    f"{name}={given!r}; resume with the same layer_dims, activations, batch_norm,"
+                    " optimizer and dtype (learning_rate, mini_batch_size, lambd and keep_prob may change)"
                 )
 
     def check_resumable(self, num_epochs: int, hyperparameters: dict[str, float]) -> None:
@@ -90,6 +94,10 @@ class Checkpoint:
     def params_on(self, backend: Backend) -> dict[str, Any]:
         return {k: backend.asarray(v, dtype=self.dtype) for k, v in self.params.items()}
 
+    def stats_on(self, backend: Backend) -> dict[str, Any]:
+        """The running statistics of the batch-normalised layers, on ``backend``."""
+        return {k: backend.asarray(v, dtype=self.dtype) for k, v in self.stats.items()}
+
     def optimizer_state_on(self, backend: Backend) -> dict[str, Any]:
         """The optimizer state in the generic format, arrays on ``backend``."""
         state: dict[str, Any] = dict(self.optimizer_scalars)
@@ -102,7 +110,7 @@ def save_checkpoint(path: str | os.PathLike, model: Model, optimizer_state: dict
                     rng_state: dict[str, Any]) -> None:
     """Write ``model`` (after ``len(model.costs)`` epochs), the optimizer state (generic format:
     ``{"t": int, slot: {param: array}}``) and the generator state to ``path``, atomically."""
-    arrays = model.params_numpy()
+    arrays = model.arrays_numpy()
     scalars = {}
     for key, value in optimizer_state.items():
         if isinstance(value, dict):
@@ -130,6 +138,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     arch, dtype = read_network(meta, source)
     check_param_arrays(arrays, arch, dtype, source)
     params = {k: arrays.pop(k) for k in arch.param_keys}
+    stats = {k: arrays.pop(k) for k in arch.stat_shapes}
     name, hyper, t = _read_optimizer(meta, source)
     opt_arrays: dict[str, dict[str, np.ndarray]] = {}
     for key, arr in arrays.items():  # the reader checked their names, shapes and dtypes
@@ -138,9 +147,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         opt_arrays.setdefault(slot, {})[param] = arr
     return Checkpoint(path=source, epoch=meta["epoch"], costs=[float(c) for c in meta["costs"]],
                       layer_dims=list(arch.layer_dims), activations=list(arch.activations),
-                      dtype=dtype, optimizer=name, hyperparameters=hyper,
-                      optimizer_scalars={"t": t}, optimizer_arrays=opt_arrays, params=params,
-                      rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}))
+                      batch_norm=list(arch.batch_norm), dtype=dtype, optimizer=name,
+                      hyperparameters=hyper, optimizer_scalars={"t": t},
+                      optimizer_arrays=opt_arrays, params=params,
+                      rng_state=_rng_state(meta, source), config=dict(meta.get("config") or {}),
+                      stats=stats)
 
 
 #: The largest optimizer step count a checkpoint may record (beyond it, float64 loses steps).

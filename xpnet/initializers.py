@@ -1,7 +1,8 @@
 """Parameter initialisation: ``initialize_parameters(layer_dims, init=...)``.
 
 Weights are drawn on the host by :class:`xpnet.rng.RandomState` and then moved, so one seed
-gives the same starting network on every backend. Biases start at zero.
+gives the same starting network on every backend. Biases start at zero; a batch-normalised
+layer's scale ``gamma`` at one and shift ``beta`` at zero (the identity normalisation).
 """
 
 from __future__ import annotations
@@ -32,13 +33,18 @@ def initialize_parameters(
     backend: Any = None,
     device: Any = None,
     scale: float = 0.01,
+    batch_norm: bool | list[bool] = False,
 ) -> dict[str, Any]:
     """Parameters ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` for a net of ``layer_dims``.
 
     ``init`` is ``"zeros"``, ``"random"`` (standard normal × ``scale``), ``"xavier"``
     (× √(1/n_prev)) or ``"he"`` (× √(2/n_prev)). ``backend=None`` gives NumPy arrays.
+    ``batch_norm=True`` (every hidden layer, or one bool per layer) gives those layers
+    ``gamma{l}`` (ones) and ``beta{l}`` (zeros), (n_l, 1), in place of ``b{l}``; the weights
+    are drawn exactly as without it.
     """
-    arch = Architecture.of(layer_dims)  # the activations do not change the shapes
+    # the activations do not change the shapes
+    arch = Architecture.of(layer_dims, batch_norm=batch_norm)
     init = check_choice("init", init, INITS)
     scale = check_positive("scale", scale, type_error=ValueError)
     be = backend if isinstance(backend, Backend) else get_backend(backend, device=device)
@@ -52,5 +58,7 @@ def initialize_parameters(
             params[layer.weight] = be.asarray(rng.normal(shapes[layer.weight]) * factor, dtype=dt)
         else:
             params[layer.weight] = be.xp.zeros(shapes[layer.weight], dtype=dt, device=be.device)
-        params[layer.bias] = be.xp.zeros(shapes[layer.bias], dtype=dt, device=be.device)
+        for key in list(shapes)[1:]:
+            fill = be.xp.ones if key == layer.gamma else be.xp.zeros
+            params[key] = fill(shapes[key], dtype=dt, device=be.device)
     return params

@@ -1,10 +1,11 @@
 """``Model``: a trained network's parameters, its activations and its cost history; its file.
 
 A model file is a container of :mod:`xpnet.files` with the format name ``"xpnet-model"``: the
-arrays ``W1, b1, ..., WL, bL`` (the network's :class:`~xpnet.architecture.Architecture` names
-them) and metadata with the layer sizes, activations, dtype, cost history and training
-settings. :meth:`Model.save` writes it atomically; :func:`load` reads it without pickle and
-checks the version, shapes, dtypes and values.
+arrays ``W1, b1, ..., WL, bL`` and running statistics of batch-normalised layers (the network's
+:class:`~xpnet.architecture.Architecture` names them all) and metadata with the layer sizes,
+activations, batch-norm layers, dtype, cost history and training settings. :meth:`Model.save`
+writes it atomically; :func:`load` reads it without pickle and checks the version, shapes,
+dtypes and values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .architecture import Architecture
+from .architecture import Architecture, num_layers_of, params_batch_norm
 from .backend import DTYPES, Backend, as_data, get_backend, to_numpy
 from .files import (
     FORMAT_VERSION,
@@ -51,6 +52,9 @@ class Model:
     ``config`` records the training settings (optimizer, learning rate, epochs, ...).
     ``history`` is what :func:`xpnet.train` recorded per epoch, one list per key (``"cost"``,
     ``"val_cost"``, ``"learning_rate"``, ``"seconds"``, ...; see ``train``), not saved in files.
+    ``stats`` holds the running statistics of batch-normalised layers (``running_mean{l}``,
+    ``running_var{l}``, (n_l, 1)), which inference uses in place of the batch's: state, not
+    parameters (``{}`` without batch norm).
     """
 
     params: dict[str, Any]
@@ -62,6 +66,7 @@ class Model:
     config: dict[str, Any] = field(default_factory=dict)
     optimizer: Any = field(default=None, repr=False)
     history: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend is None:
@@ -75,8 +80,15 @@ class Model:
 
     @property
     def architecture(self) -> Architecture:
-        """The network: layer sizes and activations (and from them the parameter names)."""
-        return Architecture(tuple(self.layer_dims), tuple(self.activations))
+        """The network: layer sizes, activations and batch-norm layers (and from them the
+        parameter and statistics names)."""
+        return Architecture(tuple(self.layer_dims), tuple(self.activations),
+                            params_batch_norm(self.params, num_layers_of(self.params)))
+
+    @property
+    def batch_norm(self) -> list[bool]:
+        """Which layers are batch-normalised (one bool per layer)."""
+        return list(self.architecture.batch_norm)
 
     @property
     def output_activation(self) -> str:
@@ -93,7 +105,7 @@ class Model:
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
         with be.library.quiet():  # exp overflowing to inf gives the right 0 or 1
-            AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts)
+            AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts, stats=self.stats)
         return AL, _is_host_input(X) and be.name != "numpy"
 
     def predict_proba(self, X: Any) -> Any:
@@ -155,6 +167,10 @@ class Model:
         """The parameters as NumPy arrays (copied from the device when needed)."""
         return {k: to_numpy(v) for k, v in self.params.items()}
 
+    def arrays_numpy(self) -> dict[str, Any]:
+        """What a model file stores: the parameters and the running statistics, as NumPy."""
+        return {**self.params_numpy(), **{k: to_numpy(v) for k, v in self.stats.items()}}
+
     def metadata(self, file_format: str = FORMAT) -> dict[str, Any]:
         """The JSON metadata of a model file (and the common part of a checkpoint's)."""
         return {
@@ -162,6 +178,7 @@ class Model:
             "version": FORMAT_VERSION,
             "layer_dims": list(self.layer_dims),
             "activations": list(self.activations),
+            "batch_norm": self.batch_norm,
             "dtype": self.dtype,
             "costs": [float(c) for c in self.costs],
             "config": self.config,
@@ -171,7 +188,7 @@ class Model:
         """Write the model to ``path``, atomically: safetensors, or ``.npz`` for a name ending
         in ``.npz`` (see :mod:`xpnet.files`). Parameters that are NaN or infinite are refused
         with a ``ValueError`` (such a file could not be loaded)."""
-        arrays = self.params_numpy()
+        arrays = self.arrays_numpy()
         check_savable(arrays)
         write_container(path, arrays, self.metadata())
 
@@ -199,12 +216,14 @@ class Model:
         check_param_arrays(arrays, arch, dtype, source)
         be = get_backend(backend or "numpy", device=device)
         params = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.param_keys}
+        stats = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.stat_shapes}
         return cls(params=params, activations=list(arch.activations),
                    layer_dims=list(arch.layer_dims), costs=read_costs(meta, source), backend=be,
-                   dtype=dtype, config=read_config(meta, source))
+                   dtype=dtype, config=read_config(meta, source), stats=stats)
 
     def __repr__(self) -> str:
-        return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, "
+        bn = f"batch_norm={self.batch_norm}, " if any(self.batch_norm) else ""
+        return (f"Model(layer_dims={self.layer_dims}, activations={self.activations}, {bn}"
                 f"backend={self.backend.name if self.backend else None!r}, dtype={self.dtype!r}, "
                 f"epochs={len(self.costs)}, final_cost={self.costs[-1] if self.costs else None})")
 
@@ -254,7 +273,8 @@ def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
     if missing:
         raise ModelFileError(f"{source}: metadata lacks {', '.join(missing)}")
     try:
-        arch = Architecture.of(meta["layer_dims"], meta["activations"])
+        arch = Architecture.of(meta["layer_dims"], meta["activations"],
+                               meta.get("batch_norm", False))
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{source}: metadata is damaged: {exc}") from None
     dtype = meta["dtype"]
@@ -265,14 +285,19 @@ def read_network(meta: dict, source: str) -> tuple[Architecture, str]:
 
 def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype: str,
                        source: str) -> None:
-    """The parameters (and running statistics) of ``arch`` with their shapes and the recorded
+    """The parameters and running statistics of ``arch`` with their shapes and the recorded
     dtype, and finite, or an error."""
     expected = {**arch.param_shapes, **arch.stat_shapes}
     missing = sorted(set(expected) - set(arrays))
     if missing:
-        raise ModelFileError(f"{source} lacks the arrays {', '.join(missing)}")
+        what = ("running statistics" if set(missing) <= set(arch.stat_shapes)
+                else "parameters")
+        raise ModelFileError(f"{source} lacks {what} {', '.join(missing)}")
     for key, shape in expected.items():
         check_stored_array(arrays[key], key, shape, dtype, source)
+    for layer in arch.layers:
+        if layer.batch_norm and not np.all(arrays[layer.running_var] >= 0):
+            raise ModelFileError(f"{source}: {layer.running_var} holds negative variances")
 
 
 def read_costs(meta: dict, source: str) -> list[float]:

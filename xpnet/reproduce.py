@@ -42,6 +42,8 @@ class Variant:
     course_test: float | None = None
     #: weight scale for ``init="random"`` (the course's "large random" uses 10)
     scale: float | None = None
+    #: a run shown failing (its cost need not fall; it may diverge and stop early)
+    fails: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,19 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
         (Variant("Adam", {}),),
         note="not in the course; aim: test >= 97.5 %. Chosen: lr 0.001, 15 epochs, He init",
         picture=(28, 28), quick_epochs=3, quick_examples=(2000, 500)),
+    Experiment(
+        "batchnorm", "MNIST 0-9, [784, 100 x 6, 10] softmax, mini-batch GD, batch 128, "
+        "5 epochs: plain vs batch norm",
+        lambda dt: datasets.load_mnist(dtype=dt),
+        dict(layer_dims=[784, *[100] * 6, 10], optimizer="gd", mini_batch_size=128,
+             num_epochs=5, init="he", on_nan="stop"),
+        (Variant("plain, lr 0.1", {"learning_rate": 0.1}),
+         Variant("plain, lr 0.6", {"learning_rate": 0.6}, fails=True),
+         Variant("batch norm, lr 0.6", {"learning_rate": 0.6, "batch_norm": True})),
+        note="not in the course's figures (its week 3): a deeper net at a learning rate that "
+        "plain training struggles with (or diverges at: on_nan='stop' keeps the last finite "
+        "epoch); batch norm trains at it",
+        picture=(28, 28), quick_epochs=2, quick_examples=(2000, 500)),
 )}
 
 
@@ -231,8 +246,9 @@ def reproduce(name: str, *, backend: str = "numpy", dtype: str = "float32", seed
         runs.append(_run(exp, variant, data, backend=backend, dtype=dtype, seed=seed,
                          quick=quick, course_init=course_init))
         if progress is not None:
+            last = f"{runs[-1].costs[-1]:.4f}" if runs[-1].costs else "none (diverged at once)"
             progress(f"  {name} / {runs[-1].label}: done in {runs[-1].seconds:.1f} s, "
-                     f"final cost {runs[-1].costs[-1]:.4f}")
+                     f"final cost {last}")
     origin = (f"the course's (np.random.seed({exp.course_seed}) then np.random.randn)"
               if course_init else f"xpnet's (seed {seed})")
     result = Reproduction(exp, runs, backend, dtype, seed, quick, 0.0, origin)

@@ -96,6 +96,7 @@ def train(
     init: str = "he",
     lambd: float = 0.0,
     keep_prob: float = 1.0,
+    batch_norm: bool | list[bool] = False,
     seed: int | None = 0,
     dtype: Any = "float32",
     backend: Any = None,
@@ -141,7 +142,13 @@ def train(
     - ``mini_batch_size``: ``None`` is full-batch gradient descent, and so is any size ≥ m
       (the size is clamped to m: one step per epoch, no shuffling); otherwise the examples
       are reshuffled every epoch and the last batch holds the ``m mod size`` rest.
-    - ``lambd``: L2 strength; ``keep_prob``: inverted-dropout keep probability on hidden layers.
+    - ``lambd``: L2 strength (on the weights ``W`` only); ``keep_prob``: inverted-dropout keep
+      probability on hidden layers.
+    - ``batch_norm``: ``True`` normalises every hidden layer's pre-activations over the
+      mini-batch (the course's week 3: ``W{l}``, ``gamma{l}``, ``beta{l}``, no ``b{l}``;
+      running mean and variance with momentum 0.9 in ``Model.stats``, which inference uses);
+      or one bool per layer (never the output layer). With ``params=``, the running statistics
+      start afresh (means 0, variances 1); ``resume=`` restores them.
     - ``seed``: one seed for the initial weights, the batch order and the dropout masks; the
       same seed gives the same run on every backend.
     - ``backend``/``device``: where to train (``None`` infers it from ``X`` and ``Y``, which
@@ -206,7 +213,7 @@ def train(
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
     with a warning.
     """
-    arch = Architecture.of(layer_dims, activations)
+    arch = Architecture.of(layer_dims, activations, batch_norm)
     dims, acts = list(arch.layer_dims), list(arch.acts)
     keep_prob = check_keep_prob(keep_prob)
     lambd = check_nonnegative("lambd", lambd)
@@ -240,36 +247,46 @@ def train(
     del data
     m = X_d.shape[1]
     batch = _check_batch_size(mini_batch_size, m)
+    if arch.has_batch_norm and batch < 2:
+        raise ValueError(
+            f"batch_norm needs mini-batches of at least 2 examples (the variance of one example "
+            f"is 0, so its normalised value is always 0); got mini_batch_size={batch}"
+        )
     act_names = [a.name for a in acts]
 
     saved = None
+    stats = None
     origin = "checkpoint" if resume is not None else init if params is None else "params="
     if resume is not None:
         saved = load_checkpoint(resume)
-        saved.check_compatible(dims, act_names, opt.name, dtype_name(dt))
+        saved.check_compatible(dims, act_names, opt.name, dtype_name(dt), list(arch.batch_norm))
         saved.check_resumable(num_epochs, opt.hyperparameters())
         params = saved.params_on(be)
+        stats = saved.stats_on(be)
     elif params is None:
-        params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be)
+        params = initialize_parameters(dims, init, seed=rng, dtype=dt, backend=be,
+                                       batch_norm=list(arch.batch_norm))
     else:
         params = _user_params(be, params, arch, dt)
 
     config = {
         "optimizer": opt.name, **opt.hyperparameters(), "learning_rate": lr0,
         "num_epochs": num_epochs, "mini_batch_size": batch, "init": origin, "lambd": lambd,
-        "keep_prob": keep_prob, "seed": seed, "backend": be.name,
+        "keep_prob": keep_prob, "batch_norm": list(arch.batch_norm), "seed": seed,
+        "backend": be.name,
         "lr_schedule": repr(lr_schedule) if lr_schedule else None,
     }
     model = Model(params=params, activations=act_names, layer_dims=dims,
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
     eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng,
-                      weighted=w_d is not None)
+                      weighted=w_d is not None, stats=stats)
     eng.load_data(X_d, Y_d, w_d)
     # from here on the engine holds the only copy of the training data (and, with validation,
     # the evaluator that measures the training metric)
     del X_d, Y_d, w_d
     model.config["engine"] = eng.name
+    model.stats = eng.stats
     if saved is not None:
         _continue_from(saved, eng, rng, model)
 
@@ -366,7 +383,7 @@ class _Loop:
         total = run_epoch(self.eng, self.rng, self.m, self.batch, shuffle=self.shuffle,
                           on_batch=self.monitor.on_batch)
         xp = self.eng.backend.xp
-        finite = _all_finite(xp, self.eng.params.values())
+        finite = _all_finite(xp, [*self.eng.params.values(), *self.eng.stats.values()])
         state = self.eng.state_dict()
         state_finite = _all_finite(xp, [a for slot in state.values() if isinstance(slot, dict)
                                         for a in slot.values()])
@@ -382,12 +399,14 @@ class _Loop:
         self.marks = [*self.marks[-1:], (self.eng.snapshot(), self.rng.get_state(),
                                          self.completed)]
         self.model.params = self.eng.params
+        self.model.stats = self.eng.stats
 
     def _back_to(self, mark: tuple[Any, dict, int]) -> None:
         engine_state, rng_state, completed = mark
         self.eng.restore(engine_state)
         self.rng.set_state(rng_state)
         self.model.params = self.eng.params
+        self.model.stats = self.eng.stats
         del self.model.costs[completed:]
 
     def _diverged(self, epoch: int, cost: float, params_finite: bool = True) -> None:
@@ -492,7 +511,7 @@ def _validation_data(be: Backend, arch: Architecture, dt: Any, value: Any
 
 def _continue_from(saved: Checkpoint, eng: Engine, rng: RandomState, model: Model) -> None:
     """Put the optimizer state, random state and cost history of ``saved`` back."""
-    eng.load_state_dict(saved.optimizer_state_on(eng.backend))
+    eng.load_state_dict(saved.optimizer_state_on(eng.backend))  # stats went to the engine
     rng.set_state(saved.rng_state)
     model.costs = list(saved.costs)
     model.config["resumed_from"] = {"path": saved.path, "epoch": saved.epoch}

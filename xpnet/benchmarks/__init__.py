@@ -80,13 +80,14 @@ IMPLEMENTATIONS: dict[str, Entry] = {e.name: e for e in (
     Entry("cupy", "xpnet cupy f32 (GPU)", "gpu", "float32", _xpnet("cupy")),
     Entry("torch-cuda", "xpnet torch f32 (GPU)", "gpu", "float32",
           _xpnet("torch", device="cuda")),
-    Entry("course", "course-style f64", "cpu", "float64", _course),
-    Entry("torch-eager", "PyTorch eager f32", "cpu", "float32", _torch(False)),
+    Entry("course", "course-style f64", "cpu", "float64", _course, batch_norm=False),
+    Entry("torch-eager", "PyTorch eager f32", "cpu", "float32", _torch(False),
+          batch_norm=False),
     Entry("torch-compile", "torch.compile f32", "cpu", "float32", _torch(True),
-          may_fail=True),
-    Entry("jax-jit", "JAX jit f32", "cpu", "float32", _jax),
+          may_fail=True, batch_norm=False),
+    Entry("jax-jit", "JAX jit f32", "cpu", "float32", _jax, batch_norm=False),
     Entry("torch-eager-cuda", "PyTorch eager f32 (GPU)", "gpu", "float32",
-          _torch(False, "cuda")),
+          _torch(False, "cuda"), batch_norm=False),
 )}
 
 
@@ -96,6 +97,8 @@ def build_runner(name: str, case: Case, threads: int) -> Runner:
     if entry.networks is not None and case.id not in entry.networks:
         raise Unavailable(f"runs on {', '.join(entry.networks)} only (a correctness backend, "
                           "not a fast one)")
+    if case.batch_norm and not entry.batch_norm:
+        raise Unavailable("has no batch-norm version (a baseline of the plain networks)")
     return entry.build(case, threads)
 
 
@@ -179,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
                                        "layer_dims": list(c.layer_dims), "m": c.m,
                                        "mini_batch_size": c.mini_batch_size,
                                        "optimizer": c.optimizer,
+                                       "batch_norm": c.batch_norm,
                                        "flops_per_epoch": c.flops_per_epoch}
                                 for c in cases.values()},
                    "results": rows, "skipped": skipped}

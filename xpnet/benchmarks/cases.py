@@ -24,6 +24,7 @@ class Case:
     optimizer: str  # "gd" or "adam"
     learning_rate: float
     description: str
+    batch_norm: bool = False  # every hidden layer batch-normalised (xpnet's runners only)
 
     @property
     def output(self) -> str:
@@ -61,6 +62,8 @@ CASES: dict[str, Case] = {
              "[784, 7, 1] ReLU/sigmoid, 12396 × 784, Adam, batches of 128"),
         Case("mnist-10", (784, 128, 64, 10), 60000, 128, "adam", 0.001,
              "[784, 128, 64, 10] ReLU/softmax, 60000 × 784, Adam, batches of 128"),
+        Case("mnist-10-bn", (784, 128, 64, 10), 60000, 128, "adam", 0.001,
+             "mnist-10 with batch norm on both hidden layers", batch_norm=True),
     )
 }
 
@@ -69,6 +72,8 @@ QUICK_CASES: dict[str, Case] = {
     "cat": Case("cat", (48, 8, 4, 3, 1), 40, None, "gd", 0.0075, "tiny cat"),
     "mnist-3v7": Case("mnist-3v7", (36, 7, 1), 100, 16, "adam", 0.001, "tiny mnist-3v7"),
     "mnist-10": Case("mnist-10", (36, 16, 8, 10), 120, 16, "adam", 0.001, "tiny mnist-10"),
+    "mnist-10-bn": Case("mnist-10-bn", (36, 16, 8, 10), 120, 16, "adam", 0.001,
+                        "tiny mnist-10 with batch norm", batch_norm=True),
 }
 
 

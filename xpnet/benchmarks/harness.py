@@ -63,6 +63,7 @@ class Entry:
     build: Callable[[Case, int], Runner]
     networks: tuple[str, ...] | None = None  # None: every network
     may_fail: bool = False  # an error in its warm-up means "does not work here": skip it
+    batch_norm: bool = True  # it trains the batch-norm networks (the baselines do not)
 
 
 def time_interleaved(case: Case, runners: dict[str, tuple[Entry, Runner]], *, epochs: int,

@@ -37,9 +37,9 @@ class XpnetRunner:
         data = make_data(case, seed)
         self.rng = RandomState(seed)
         params = initialize_parameters(list(case.layer_dims), "he", seed=self.rng, dtype=dt,
-                                       backend=be)
+                                       backend=be, batch_norm=case.batch_norm)
         optimizer = get_optimizer(case.optimizer, case.learning_rate)
-        arch = Architecture.of(case.layer_dims, case.activations)
+        arch = Architecture.of(case.layer_dims, case.activations, case.batch_norm)
         self.engine = make_engine(engine, be, params, arch, optimizer, lambd=0.0,
                                   keep_prob=1.0, rng=self.rng)
         self.engine.load_data(be.asarray(data.X, dtype=dt), be.asarray(data.Y, dtype=dt))

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         stopping["best_epoch"] += 1  # counted from 1, as the progress and the summary count
     summary = {
         "file": args.model, "layer_dims": model.layer_dims, "activations": model.activations,
+        "batch_norm": model.batch_norm,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
         "accuracy": {split: config.pop(f"{split}_accuracy", None)
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         ("layers", " -> ".join(map(str, model.layer_dims))),
         ("activations", ", ".join(model.activations)),
+        ("batch norm", _batch_norm_text(model.batch_norm)),
         ("parameters", f"{model.num_parameters:,} ({model.dtype})"),
         ("classes", shorten(summary["classes"]) if summary["classes"] else "not recorded"),
         ("input", _input_text(summary["input_image"], model.layer_dims[0])),
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                                                      config.get("num_epochs"))))
     if best is not None:
         rows.append(("best epoch", best))
-    rows += [(key, _setting(value)) for key, value in config.items()]
+    rows += [(key, _setting(value)) for key, value in config.items() if key != "batch_norm"]
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")
     return 0
@@ -80,6 +82,13 @@ def _stopping_row(stopping: dict[str, Any], done: int, planned: int | None) -> s
     if done < planned:  # Ctrl-C or divergence ended it first
         return f"not triggered; training ended after epoch {done} of {planned}{patience}"
     return f"not triggered; ran all {done} epochs{patience}"
+
+
+def _batch_norm_text(flags: list[bool]) -> str:
+    layers = [str(l) for l, flag in enumerate(flags, start=1) if flag]
+    if not layers:
+        return "none"
+    return f"layer{'s' if len(layers) > 1 else ''} {', '.join(layers)} (running statistics saved)"
 
 
 def _input_text(recorded: list[int] | None, n_x: int) -> str:

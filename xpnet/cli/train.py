@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..activations import ACTIVATIONS
+from ..architecture import Architecture
 from ..backend import BACKENDS, DTYPES, get_backend
 from ..checkpoint import load_checkpoint
 from ..datasets.files import (
@@ -133,6 +134,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "(default: %(default)s)")
     p.add_argument("--keep-prob", type=float, default=1.0, metavar="P",
                    help="dropout keep probability of hidden units (default: 1, no dropout)")
+    p.add_argument("--batch-norm", action="store_true",
+                   help="batch-normalise every hidden layer (gamma and beta in place of the "
+                   "bias; running mean and variance for prediction)")
     p.add_argument("--backend", choices=BACKENDS, default="numpy", help="default: %(default)s")
     p.add_argument("--device", default=None, help="a device of the backend, such as 0 or "
                    "cuda:0 (default: the backend's own)")
@@ -214,8 +218,9 @@ def run(args: argparse.Namespace) -> int:
                  + f" and {0 if data.test_x is None else data.test_x.shape[1]} test examples, "
                  f"{len(data.classes)} classes ({shorten(data.classes)})"),
         ("input", prep.describe()),
-        ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}), "
-                    f"{num_parameters(layers):,} parameters"),
+        ("network", f"{'-'.join(map(str, layers))} ({', '.join(activations)}"
+                    f"{', batch norm' if args.batch_norm else ''}), "
+                    f"{num_parameters(layers, args.batch_norm):,} parameters"),
     ])
     data = replace(data, train_x=prep.standardize(data.train_x),
                    test_x=None if data.test_x is None else prep.standardize(data.test_x))
@@ -402,7 +407,8 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
                           optimizer=args.optimizer, learning_rate=args.lr,
                           num_epochs=args.epochs, mini_batch_size=args.batch_size,
                           init=args.init, lambd=args.lambd, keep_prob=args.keep_prob,
-                          seed=args.seed, dtype=args.dtype, backend=args.backend,
+                          batch_norm=args.batch_norm, seed=args.seed, dtype=args.dtype,
+                          backend=args.backend,
                           device=_device(args.device), lr_schedule=args.lr_schedule,
                           checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                           resume=args.resume, callbacks=progress,
@@ -451,9 +457,10 @@ def read_data(args: argparse.Namespace) -> TrainingData:
         raise CLIError(exc.message_for(OPTIONS[exc.argument])) from exc
 
 
-def num_parameters(layers: Sequence[int]) -> int:
-    """The weights and biases of a network of these layer sizes."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(layers, layers[1:], strict=False))
+def num_parameters(layers: Sequence[int], batch_norm: bool = False) -> int:
+    """The trained parameters of a network of these layer sizes (before the data is read, so
+    without building it)."""
+    return Architecture.of(layers, batch_norm=batch_norm).num_parameters
 
 
 def _check_layers(layers: list[int], data: TrainingData, source: str) -> list[int]:

@@ -41,9 +41,10 @@ ENGINES = ("auto", "generic", *FAST_ENGINES)
 class Engine(Protocol):
     """The engine contract: what :func:`xpnet.train` (and the benchmark) use, and all they use.
 
-    Construction: ``Engine(backend, params, arch, optimizer, *, lambd, keep_prob, rng)``. The
-    engine may copy ``params`` (the caller's arrays are never modified) and takes the optimizer
-    state from ``optimizer.state_dict()``.
+    Construction: ``Engine(backend, params, arch, optimizer, *, lambd, keep_prob, rng,
+    stats=None)``. The engine may copy ``params`` (the caller's arrays are never modified) and
+    takes the optimizer state from ``optimizer.state_dict()``; ``stats`` are the running
+    statistics of the batch-normalised layers to start from (``None``: means 0, variances 1).
 
     - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
       :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
@@ -64,18 +65,23 @@ class Engine(Protocol):
     - ``params``: ``{"W1", "b1", ..., "WL", "bL"}`` in the course layout, as they are after the
       latest step; arrays that later steps will not change in place (or views the engine
       documents as live).
+    - ``stats``: the running statistics ``{"running_mean{l}", "running_var{l}"}`` (n_l, 1) of
+      the batch-normalised layers (``{}`` without batch norm), as they are after the latest
+      step, under the same rules as ``params``. Every training step updates them as
+      ``momentum · running + (1 − momentum) · batch`` (:func:`xpnet.network.running_stats`);
+      they are state, not parameters: the optimizer never sees them.
     - ``state_dict()`` / ``load_state_dict(state)``: the optimizer state in the generic format of
       :meth:`xpnet.optimizers.Optimizer.state_dict`, ``{"t": int, slot: {"W1": array, ...}}`` with
       the optimizer's slots (``"v"``, ``"s"``) and arrays of the backend. Checkpoints write it and
       ``resume=`` loads it (after the engine is built), so the run continues bit for bit.
       ``train`` hands ``state_dict()`` back to ``optimizer`` however training ends.
     - ``snapshot()`` / ``restore(snapshot)``: ``snapshot()`` returns an opaque object holding the
-      parameters and optimizer state as they are now, which later ``step`` calls must not change
-      (an engine that updates buffers in place copies them); ``restore`` puts that state back so
-      that ``params`` returns it and the next ``step`` continues from it. ``train`` takes a
-      snapshot after every completed epoch, keeps the last two, and restores one of them when
-      the run diverges or is interrupted (so a snapshot must stay valid while later ones are
-      taken, and may be restored after further steps).
+      parameters, optimizer state and running statistics as they are now, which later ``step``
+      calls must not change (an engine that updates buffers in place copies them); ``restore``
+      puts that state back so that ``params`` and ``stats`` return it and the next ``step``
+      continues from it. ``train`` takes a snapshot after every completed epoch, keeps the last
+      two, and restores one of them when the run diverges or is interrupted (so a snapshot
+      must stay valid while later ones are taken, and may be restored after further steps).
     """
 
     name: str
@@ -88,6 +94,9 @@ class Engine(Protocol):
 
     @property
     def params(self) -> dict[str, Any]: ...
+
+    @property
+    def stats(self) -> dict[str, Any]: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 
@@ -114,7 +123,8 @@ def fast_engine_for(backend: Backend) -> Any:
 
 def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Architecture,
                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                rng: RandomState, weighted: bool = False) -> Engine:
+                rng: RandomState, weighted: bool = False,
+                stats: dict[str, Any] | None = None) -> Engine:
     """The engine called ``engine``.
 
     ``"auto"`` picks the fast engine registered for ``backend`` when its
@@ -124,7 +134,8 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
     ``"generic"`` forces the reference.
     """
     engine = check_choice("engine", engine, ("auto", "generic", *FAST_ENGINES))
-    kwargs: dict[str, Any] = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
+    kwargs: dict[str, Any] = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng,
+                              "stats": stats}
     if engine == "auto":
         cls = fast_engine_for(backend)
         if (cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None

@@ -1,17 +1,20 @@
 """What every fast engine shares, whatever its array library: flat buffers and their state.
 
-A fast engine keeps all parameters in one flat buffer ``[W1 … WL, b1 … bL]`` and their
+A fast engine keeps all parameters in one flat buffer ``[W1 … WL, b1 … bL]`` (a
+batch-normalised layer has ``gamma{l}, beta{l}`` where others have ``b{l}``) and their
 gradients in a second buffer of the same layout, so that an optimizer updates everything with
 a few whole-buffer operations (or one fused kernel). This module owns that layout and the
 bookkeeping around it, written against an array namespace ``xp`` (NumPy, CuPy, or any library
 whose arrays support slicing views and ``a[...] = b``):
 
 - :class:`FlatLayout`: where each parameter lives in the buffer, with hidden widths padded
-  (``padded``) and the course-layout views of the true shapes;
+  (``padded``) and the course-layout views of the true shapes (and the same for the running
+  statistics of batch norm, which live in a buffer of their own: they are not trained);
 - :class:`FlatOptimizer`: an optimizer's step count and moment buffers, exported to and loaded
   from the generic optimizer's format (so checkpoints resume bit for bit);
 - :class:`FlatEngine`: the engine contract of :class:`xpnet.engines.Engine` except ``step``:
-  ``params``, ``state_dict``/``load_state_dict``, ``snapshot``/``restore``, ``load_data``, the
+  ``params``, ``stats``, ``state_dict``/``load_state_dict``, ``snapshot``/``restore``,
+  ``load_data``, the
   per-batch-size work buffers, and ``unsupported_reason`` from the tables of kernels a subclass
   declares.
 
@@ -26,44 +29,62 @@ from typing import Any, ClassVar
 from ..activations import Activation
 from ..architecture import Architecture
 from ..backend import Backend
+from ..network import initial_stats
 from ..optimizers import Optimizer
 from ..rng import RandomState
 
 
 class FlatLayout:
-    """Where each parameter lives in the flat buffer ``[W1 … WL, b1 … bL]``.
+    """Where each array of ``shapes`` (course layout, in order: the weights ``(n_l, n_{l-1})``
+    and the ``(n_l, 1)`` columns) lives in a flat buffer: the weights first, ``[W1 … WL]``, then
+    the columns in order (``b1 …`` or ``gamma1, beta1, …``).
 
-    The buffer holds the padded shapes (``padded`` widths); the course-layout views show the
-    true ones (``arch.layer_dims``), the top-left block of each.
+    The buffer holds the padded shapes (``padded`` widths, with zeros in the padding); the
+    course-layout views show the true ones (``arch.layer_dims``), the top-left block of each.
+    ``FlatLayout(arch, padded, xp)`` lays out the parameters; ``stats=True`` the running
+    statistics (no weights).
     """
 
-    def __init__(self, arch: Architecture, padded: list[int], xp: Any) -> None:
+    def __init__(self, arch: Architecture, padded: list[int], xp: Any, *,
+                 stats: bool = False) -> None:
         self.xp = xp
         self.arch = arch
         self.L = arch.num_layers
         self.dims = list(arch.layer_dims)
-        self.w_shapes = [(padded[i], padded[i - 1]) for i in range(1, self.L + 1)]
-        sizes = [r * c for r, c in self.w_shapes] + padded[1:]
-        self.offsets = [0]
-        for size in sizes:
-            self.offsets.append(self.offsets[-1] + size)
-        self.num_weights = self.offsets[self.L]
-        self.size = self.offsets[-1]
+        self.shapes = arch.stat_shapes if stats else arch.param_shapes
+        self.padded_shapes: dict[str, tuple[int, ...]] = {}
+        columns = []
+        for layer in arch.layers:
+            rows = padded[layer.index]
+            for key in (layer.stat_shapes() if stats else layer.param_shapes()):
+                if key == layer.weight:
+                    self.padded_shapes[key] = (rows, padded[layer.index - 1])
+                else:
+                    columns.append((key, (rows,)))
+        self.padded_shapes.update(columns)
+        self.offsets: dict[str, tuple[int, int]] = {}
+        end = 0
+        for key, shape in self.padded_shapes.items():
+            size = shape[0] * (shape[1] if len(shape) == 2 else 1)
+            self.offsets[key] = (end, end + size)
+            end += size
+        self.num_weights = sum(b - a for k, (a, b) in self.offsets.items()
+                               if len(self.padded_shapes[k]) == 2)
+        self.size = end
 
-    def views(self, buf: Any) -> tuple[list[Any], list[Any]]:
-        """``(W, b)``: lists of padded (n_l, n_{l-1}) and (n_l,) views of ``buf``."""
-        o, L, xp = self.offsets, self.L, self.xp
-        W = [xp.reshape(buf[o[i]:o[i + 1]], self.w_shapes[i]) for i in range(L)]
-        b = [buf[o[L + i]:o[L + i + 1]] for i in range(L)]
-        return W, b
+    def views(self, buf: Any) -> dict[str, Any]:
+        """``{key: view}``: the padded (n_l, n_{l-1}) weights and (n_l,) columns of ``buf``."""
+        return {key: self.xp.reshape(buf[a:b], self.padded_shapes[key])
+                for key, (a, b) in self.offsets.items()}
 
     def unflatten(self, buf: Any) -> dict[str, Any]:
-        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``."""
-        W, b = self.views(buf)
-        out = {}
-        for i, layer in enumerate(self.arch.layers):
-            out[layer.weight] = W[i][:layer.n_out, :layer.n_in]
-            out[layer.bias] = self.xp.reshape(b[i][:layer.n_out], (-1, 1))
+        """Course-layout dict ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}`` of views of ``buf``,
+        in the architecture's order."""
+        out, views = {}, self.views(buf)
+        for key, (rows, cols) in self.shapes.items():
+            view = views[key]
+            out[key] = (view[:rows, :cols] if view.ndim == 2
+                        else self.xp.reshape(view[:rows], (-1, 1)))
         return out
 
     def flatten(self, arrays: dict[str, Any], dtype: Any, device: Any = None) -> Any:
@@ -120,9 +141,10 @@ class FlatEngine:
 
     Class attributes a subclass sets: ``name``, ``backend_name``, ``optimizer_kernels``
     (optimizer class -> :class:`FlatOptimizer` subclass; exact classes, not subclasses),
-    ``hidden`` and ``outputs`` (the activation classes its kernels handle) and ``pad`` (hidden
-    widths are padded to a multiple of it, except with sigmoid hidden layers, whose σ(0) = ½
-    would leak into the next layer) and ``sample_weights``.
+    ``hidden`` and ``outputs`` (the activation classes its kernels handle), ``batch_norm``
+    (whether it has batch-norm kernels), ``sample_weights`` (whether it weighs examples) and
+    ``pad`` (hidden widths are padded to a multiple of it, except with sigmoid hidden layers,
+    whose σ(0) = ½ would leak into the next layer).
     """
 
     name: ClassVar[str] = ""
@@ -130,6 +152,7 @@ class FlatEngine:
     optimizer_kernels: ClassVar[dict[type, type[FlatOptimizer]]] = {}
     hidden: ClassVar[tuple[type[Activation], ...]] = ()
     outputs: ClassVar[tuple[type[Activation], ...]] = ()
+    batch_norm: ClassVar[bool] = False
     pad: ClassVar[int] = 1
     #: whether ``step`` weighs examples by the ``sample_weight`` of ``load_data``
     sample_weights: ClassVar[bool] = False
@@ -148,11 +171,13 @@ class FlatEngine:
                 return f"hidden activation {act!r} of layer {layer.index} has no kernel"
         if type(arch.acts[-1]) not in cls.outputs:
             return f"output activation {arch.acts[-1]!r} has no fused loss"
+        if arch.has_batch_norm and not cls.batch_norm:
+            return "batch norm has no kernel"
         return None
 
     def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
                  optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                 rng: RandomState) -> None:
+                 rng: RandomState, stats: dict[str, Any] | None = None) -> None:
         reason = self.unsupported_reason(backend, arch, optimizer)
         if reason is not None:
             raise ValueError(f"engine={self.name!r} cannot run this configuration: {reason}")
@@ -175,8 +200,16 @@ class FlatEngine:
         self.theta = self.layout.flatten(params, self.dtype, device)  # a copy: the caller's stay
         self.grad = xp.zeros_like(self.theta)
         self.tmp = xp.empty_like(self.theta)
-        self.W, self.b = self.layout.views(self.theta)
-        self.dW, self.db = self.layout.views(self.grad)
+        self.P = self.layout.views(self.theta)  # padded views by key: "W1", "b1", "gamma1", ...
+        self.dP = self.layout.views(self.grad)
+        self.W, self.dW = ([views[layer.weight] for layer in arch.layers]
+                           for views in (self.P, self.dP))
+        # the stats buffer holds the padding's running variance as 0: never shown, never used
+        self.stat_layout = FlatLayout(arch, self.padded, xp, stats=True)
+        self.stat_buf = self.stat_layout.flatten(
+            stats if stats is not None else initial_stats(arch, xp, self.dtype, device),
+            self.dtype, device)
+        self.S = self.stat_layout.views(self.stat_buf)
         self.kernel = self.optimizer_kernels[type(optimizer)](self.theta.shape[0], self.dtype,
                                                               xp, device)
         self.load_state_dict(optimizer.state_dict())
@@ -218,6 +251,12 @@ class FlatEngine:
         as BLAS then rounds differently)."""
         return {k: self.contiguous(v) for k, v in self.layout.unflatten(self.theta).items()}
 
+    @property
+    def stats(self) -> dict[str, Any]:
+        """``{"running_mean1": (n_1, 1), ...}``: views into the live statistics buffer."""
+        return {k: self.contiguous(v)
+                for k, v in self.stat_layout.unflatten(self.stat_buf).items()}
+
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state in the generic format, ``{"t", slot: {"W1": ...}}`` (copies)."""
         state: dict[str, Any] = {"t": self.kernel.t}
@@ -234,13 +273,16 @@ class FlatEngine:
                                                        self.backend.device))
 
     def snapshot(self) -> dict[str, Any]:
-        """A copy of the parameters and optimizer state, for :meth:`restore` (NaN recovery)."""
+        """A copy of the parameters, optimizer state and running statistics, for :meth:`restore`
+        (NaN recovery)."""
         return {"theta": self.xp.asarray(self.theta, copy=True), "t": self.kernel.t,
-                "slots": {k: self.kernel.export(k) for k in self.kernel.slots}}
+                "slots": {k: self.kernel.export(k) for k in self.kernel.slots},
+                "stats": self.xp.asarray(self.stat_buf, copy=True)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Go back to a :meth:`snapshot`, in place (views from ``params`` stay valid)."""
         self.theta[...] = snapshot["theta"]
+        self.stat_buf[...] = snapshot["stats"]
         self.kernel.t = snapshot["t"]
         for slot, values in snapshot["slots"].items():
             self.kernel.load(slot, values)

@@ -13,7 +13,7 @@ from typing import Any
 from ..architecture import Architecture
 from ..backend import Backend
 from ..losses import cost_array
-from ..network import _backward, _forward
+from ..network import _backward, _forward, initial_stats, running_stats
 from ..optimizers import Optimizer
 from ..rng import RandomState
 
@@ -25,7 +25,7 @@ class GenericEngine:
 
     def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
                  optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                 rng: RandomState) -> None:
+                 rng: RandomState, stats: dict[str, Any] | None = None) -> None:
         self.backend = backend
         self.xp = backend.xp
         self._params = params
@@ -35,6 +35,8 @@ class GenericEngine:
         self.lambd = lambd
         self.keep_prob = keep_prob
         self.rng = rng
+        self._stats = dict(stats) if stats is not None else initial_stats(
+            arch, self.xp, params["W1"].dtype, backend.device)
 
     def load_data(self, X: Any, Y: Any, sample_weight: Any = None) -> None:
         """The training set, already on the device: ``X`` (n_x, m), ``Y`` (n_y, m) and the
@@ -50,6 +52,11 @@ class GenericEngine:
     def params(self) -> dict[str, Any]:
         return self._params
 
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The running statistics of the batch-normalised layers (``{}`` without batch norm)."""
+        return self._stats
+
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state (step count, per-parameter moments) in the generic format."""
         return self.optimizer.state_dict()
@@ -57,15 +64,16 @@ class GenericEngine:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state)
 
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The parameters and optimizer state now (arrays are never updated in place here,
-        so holding references to them is enough)."""
-        return dict(self._params), self.optimizer.state_dict()
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The parameters, optimizer state and running statistics now (arrays are never
+        updated in place here, so holding references to them is enough)."""
+        return dict(self._params), self.optimizer.state_dict(), dict(self._stats)
 
-    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        params, state = snapshot
+    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any], dict[str, Any]]) -> None:
+        params, state, stats = snapshot
         self._params = dict(params)
         self.optimizer.load_state_dict(state)
+        self._stats = dict(stats)
 
     def step(self, order: Any, a: int, b: int) -> Any:
         """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
@@ -86,5 +94,7 @@ class GenericEngine:
                        lambd=self.lambd, sample_weight=wb)
         grads = _backward(xp, AL, Yb, caches, self.acts, lambd=self.lambd,
                           keep_prob=self.keep_prob, sample_weight=wb)
+        if self._stats:
+            self._stats = running_stats(self._stats, caches)
         self._params = self.optimizer.step(self._params, grads)
         return c * (b - a)
