@@ -151,6 +151,8 @@ def test_a_run_stopped_early_prints_its_last_epoch_line(capsys, tmp_path):
     (["--val-fraction", "0.001"], "--val-fraction 0.001 of the 16 training examples holds out "
                                   "none; give a larger fraction"),
     (["--patience", "0"], "argument --patience: '0' is not a positive whole number"),
+    (["--val-fraction", "0.2", "--batch-norm"], "--val-fraction does not work with --batch-norm "
+                                                "yet"),
 ])
 def test_mistakes_name_the_flag(capsys, tmp_path, argv, message):
     data = quadrants_csv(tmp_path / "quad.csv", m=20)

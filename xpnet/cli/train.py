@@ -275,6 +275,11 @@ def check_options(args: argparse.Namespace) -> int:
         check_output_path(args.checkpoint, "--checkpoint")
     elif args.checkpoint_every is not None:
         raise CLIError("--checkpoint-every needs --checkpoint PATH, the file to save to")
+    if args.val_fraction and args.batch_norm:  # xpnet.train's validation fails on them
+        raise CLIError("--val-fraction does not work with --batch-norm yet: the validation "
+                       "pass of xpnet.train does not use batch norm's running statistics; "
+                       "use --patience/--restore-best without --val-fraction (they then "
+                       "watch the training cost)")
     try:  # the library and the device, before the data is read
         get_backend(args.backend, device=_device(args.device))
     except (ValueError, TypeError, ImportError) as exc:
