@@ -230,3 +230,12 @@ def test_info_says_whether_early_stopping_ended_the_run(capsys, tmp_path, record
     model.save(tmp_path / "m.npz")
     code, out, _ = run(capsys, "info", str(tmp_path / "m.npz"))
     assert code == 0 and rows(out)["early stopping"] == expected
+
+
+def test_rows_keep_their_column_and_a_long_key_two_spaces(capsys):
+    from xpnet.cli._common import print_rows
+
+    print_rows([("mini_batch_size", "256"), ("trained", "5 epochs"),
+                ("a sixteen-char k", "x")])
+    assert capsys.readouterr().out.splitlines() == [
+        "mini_batch_size 256", "trained         5 epochs", "a sixteen-char k  x"]

@@ -24,9 +24,9 @@ class CLIError(Exception):
 # -- output ---------------------------------------------------------------------------------------
 def print_rows(rows: Sequence[tuple[str, str]], indent: str = "") -> None:
     """Print ``key  value`` lines, the values aligned (flushed: a long step may follow); a key
-    of 15 characters or more is followed by two spaces."""
+    of 16 characters or more is followed by two spaces."""
     for key, value in rows:
-        print(f"{indent}{key:<{max(16, len(key) + 2)}}{value}")
+        print(f"{indent}{key:<{16 if len(key) < 16 else len(key) + 2}}{value}")
     sys.stdout.flush()
 
 
