@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
         "batch_norm": model.batch_norm,
         "parameters": model.num_parameters, "dtype": model.dtype, "epochs": len(model.costs),
         "final_cost": model.costs[-1] if model.costs else None,
-        "accuracy": {split: config.pop(f"{split}_accuracy", None)
-                     for split in ("train", "validation", "test")},
+        "accuracy": _accuracies(config),
         "early_stopping": stopping,
         "classes": config.pop("classes", None), "input_image": config.pop("input_image", None),
         "input_preprocessing": config.pop(INPUT_KEY, None),
@@ -71,6 +70,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.model}: xpnet model")
     print_rows(rows, indent="  ")
     return 0
+
+
+def _accuracies(config: dict[str, Any]) -> dict[str, float | None]:
+    """``{"train": ..., "validation": ..., "test": ...}`` from (and out of) ``config``; the
+    validation accuracy only for a model trained with ``--val-fraction``."""
+    found = {split: config.pop(f"{split}_accuracy", None)
+             for split in ("train", "validation", "test")}
+    if found["validation"] is None:
+        del found["validation"]
+    return found
 
 
 def _stopping_row(stopping: dict[str, Any], done: int, planned: int | None) -> str:
