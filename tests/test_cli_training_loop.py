@@ -239,3 +239,38 @@ def test_rows_keep_their_column_and_a_long_key_two_spaces(capsys):
                 ("a sixteen-char k", "x")])
     assert capsys.readouterr().out.splitlines() == [
         "mini_batch_size 256", "trained         5 epochs", "a sixteen-char k  x"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is a console event on Windows, "
+                    "not a signal to send")
+def test_ctrl_c_with_patience_is_an_interruption_not_early_stopping(tmp_path):
+    import signal
+    import time
+
+    data = quadrants_csv(tmp_path / "quad.csv", m=200)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xpnet", *train_args(data, tmp_path, "--epochs", "10000000",
+                                                    "--lr", "1e-3", "--val-fraction", "0.25",
+                                                    "--patience", "10000", "--restore-best")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        first = proc.stdout.readline()
+        started = proc.stderr.readline()  # the line of the first epoch
+        assert re.match(r"epoch 1/10000000  cost \S+  val cost \S+  val accuracy", started), started
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, (out, err)
+    shown = rows(first + out)
+    assert re.fullmatch(r"\d+ of 10000000 epochs \(interrupted\) in .*", shown["trained"]), shown
+    assert "best epoch" not in shown  # the saved model is the last epoch's, and says so
+    assert "val accuracy" in shown and "Traceback" not in err
+    assert err.splitlines()[-1].startswith(
+        "xpnet: interrupted after epoch ") and err.splitlines()[-1].endswith(
+        " of 10000000; the model trained so far (the last epoch's: --restore-best applies to runs "
+        f"that end by themselves) is saved in {tmp_path / 'm.npz'}")
+    model = xpnet.load(tmp_path / "m.npz")
+    assert model.config["validation_accuracy"] is not None and "best_epoch" not in model.config

@@ -254,8 +254,10 @@ def run(args: argparse.Namespace) -> int:
         print_rows([("plotted", args.plot)])
     if run_.interrupted:
         resume = f"; go on with --resume {args.checkpoint}" if args.checkpoint else ""
+        last = " (the last epoch's: --restore-best applies to runs that end by themselves)" \
+            if args.restore_best else ""
         print(f"xpnet: interrupted after epoch {len(model.costs)} of {args.epochs}; the model "
-              f"trained so far is saved in {args.out}{resume}", file=sys.stderr)
+              f"trained so far{last} is saved in {args.out}{resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
