@@ -143,6 +143,8 @@ def _one_hot(fast, Y, n):
 @pytest.mark.parametrize("hidden, padded", [("relu", [3, 8, 4, 2]), ("tanh", [3, 8, 4, 2]),
                                             ("sigmoid", [3, 7, 2, 2])])
 def test_padded_hidden_units_stay_exactly_zero(fast, optimizer, hidden, padded):
+    if not issubclass(fast, FlatEngine):
+        pytest.skip(f"fast engine {fast.name!r} keeps no padded flat buffer")
     if fast.pad != 4:
         padded = [3, *(-(-n // fast.pad) * fast.pad for n in (7, 2)), 2]
     X, Y = _data(3, 40, 2, "softmax")
@@ -194,7 +196,8 @@ def test_engines_satisfy_the_protocol(fast):
         eng = cls(be, params, arch, opt, **kw)
         assert isinstance(eng, Engine)
         assert eng.backend is be and eng.optimizer is opt and eng.name in ENGINES
-    assert fast.name in ENGINES and issubclass(fast, FlatEngine)
+    assert fast.name in ENGINES and fast.backend_name == be.name
+    assert fast.unsupported_reason(be, arch, opt) is None
 
 
 def test_a_registered_engine_is_chosen_by_auto_and_by_name(monkeypatch):
@@ -216,7 +219,7 @@ def test_a_registered_engine_is_chosen_by_auto_and_by_name(monkeypatch):
 def test_auto_picks_the_numpy_engine_only_where_it_can_run():
     be, params, arch, opt = _engines()
     kw = dict(lambd=0.0, keep_prob=1.0, rng=RandomState(0))
-    assert ENGINES == ("auto", "generic", "numpy")
+    assert ENGINES == ("auto", "generic", *FAST_ENGINES) and "numpy" in FAST_ENGINES
     assert isinstance(make_engine("auto", be, params, arch, opt, **kw), NumpyEngine)
     assert isinstance(make_engine("generic", be, params, arch, opt, **kw), GenericEngine)
 
@@ -300,3 +303,27 @@ def test_the_numpy_engine_takes_the_course_layout_without_copying_it():
     eng = NumpyEngine(be, params, arch, opt, lambd=0.0, keep_prob=1.0, rng=RandomState(0))
     eng.load_data(examples.T, xpnet.one_hot(np.arange(10) % 2, 2, dtype="float64"))
     assert np.shares_memory(eng.X, examples)
+
+
+def test_the_jax_engine_compiles_once_per_batch_size():
+    pytest.importorskip("jax", reason="jax is not installed (pip install jax jaxlib)")
+    from xpnet.engines.jax import JaxEngine
+
+    X, Y = _data(5, 70, 1, "sigmoid")
+    be, params, arch, opt = _engines((5, 4, 1), "adam", "jax", acts=("relu", "sigmoid"))
+    eng = JaxEngine(be, params, arch, opt, lambd=0.1, keep_prob=0.8, rng=RandomState(0))
+    eng.load_data(be.asarray(X, dtype="float64"), be.asarray(Y, dtype="float64"))
+    for epoch in range(3):  # a new learning rate, beta and step count every epoch
+        opt.learning_rate, opt.beta1 = 0.01 / (epoch + 1), 0.9 - 0.1 * epoch
+        order = be.asarray(np.random.default_rng(epoch).permutation(70))
+        for a in range(0, 70, 32):
+            assert np.isfinite(float(eng.step(order, a, min(a + 32, 70))))
+    assert sorted(eng._compiled) == [(6, False), (32, False)]
+    assert all(fn._cache_size() == 1 for fn in eng._compiled.values())
+    assert eng.state_dict()["t"] == 9
+
+    class MyAdam(xpnet.Adam):
+        pass
+
+    assert "MyAdam" in JaxEngine.unsupported_reason(be, arch, MyAdam())
+    assert "jax arrays only" in JaxEngine.unsupported_reason(xpnet.get_backend("numpy"), arch, opt)

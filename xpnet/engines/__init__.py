@@ -30,6 +30,7 @@ from .generic import GenericEngine
 #: Fast engines by name: the module that defines each (as ``ENGINE``), imported on first use.
 FAST_ENGINES: dict[str, str] = {
     "numpy": "xpnet.engines.numpy",
+    "jax": "xpnet.engines.jax",
 }
 
 #: ``"auto"`` picks a fast engine when one supports the run; the others force one engine.

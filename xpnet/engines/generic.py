@@ -74,11 +74,22 @@ class GenericEngine:
         else:
             idx = order[a:b]
             Xb, Yb = xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
-        AL, caches = _forward(xp, Xb, self._params, self.acts, training=True,
-                              keep_prob=self.keep_prob, rng=self.rng, backend=self.backend)
-        c = cost_array(xp, AL, Yb, self.arch.output, logits=caches[-1].Z, params=self._params,
-                       lambd=self.lambd)
-        grads = _backward(xp, AL, Yb, caches, self.acts, lambd=self.lambd,
-                          keep_prob=self.keep_prob)
-        self._params = self.optimizer.step(self._params, grads)
+        self._params, c = train_step(xp, Xb, Yb, self._params, self.optimizer, self.arch,
+                                     lambd=self.lambd, keep_prob=self.keep_prob, rng=self.rng,
+                                     backend=self.backend)
         return c * (b - a)
+
+
+def train_step(xp: Any, Xb: Any, Yb: Any, params: dict[str, Any], optimizer: Optimizer,
+               arch: Architecture, *, lambd: float, keep_prob: float, rng: Any,
+               backend: Backend) -> tuple[dict[str, Any], Any]:
+    """One step of the reference engine on the batch ``Xb`` (n_x, m_b), ``Yb`` (n_y, m_b):
+    returns the new parameters and the batch's mean cost (a 0-d array). Pure array-API code
+    apart from ``optimizer`` (whose state it advances) and ``rng`` (anything with
+    :meth:`xpnet.rng.RandomState.dropout_mask`, asked once per hidden layer in order), so that
+    a compiling engine can trace it whole (:mod:`xpnet.engines.jax`)."""
+    AL, caches = _forward(xp, Xb, params, arch.acts, training=True, keep_prob=keep_prob,
+                          rng=rng, backend=backend)
+    c = cost_array(xp, AL, Yb, arch.output, logits=caches[-1].Z, params=params, lambd=lambd)
+    grads = _backward(xp, AL, Yb, caches, arch.acts, lambd=lambd, keep_prob=keep_prob)
+    return optimizer.step(params, grads), c
