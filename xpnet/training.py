@@ -31,6 +31,7 @@ from .model import Model
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
+from .threads import Threads, check_threads
 from .validation import (
     check_callable,
     check_choice,
@@ -97,6 +98,7 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike | None = None,
+    threads: int | None = None,
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -134,6 +136,12 @@ def train(
       5–9 and matches a 10-epoch run bit for bit. The network, optimizer and dtype must be the
       ones of the checkpoint; ``seed`` and ``init`` are not used.
 
+    - ``threads``: BLAS threads for this run (set with ``threadpoolctl`` and restored when it
+      ends). ``None`` lets xpnet choose: one thread for products too small to share, else
+      the faster of one and several, timed on the first steps and again every 30 s, because
+      on a busy machine several BLAS threads make every product wait for a descheduled one
+      (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
+
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
     with a warning.
@@ -149,6 +157,7 @@ def train(
     check_callable("lr_schedule", lr_schedule)
     check_callable("callback", callback)
     every = _check_checkpointing(checkpoint, checkpoint_every, resume, params)
+    threads = check_threads(threads)
     rng = RandomState(seed)
     be = _data_backend(backend, device, X, Y)
     dt = be.dtype(dtype)
@@ -195,9 +204,14 @@ def train(
         if callback is not None:
             callback(epoch, cost)
 
-    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every)
+    policy = Threads.for_run(threads, be.name, dims, batch)
+    loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every, policy)
     start = time.perf_counter()
-    loop.run(num_epochs, report)
+    with policy:
+        try:
+            loop.run(num_epochs, report)
+        finally:
+            model.config["threads"] = policy.description
     model.config["train_seconds"] = time.perf_counter() - start
     return model
 
@@ -212,8 +226,10 @@ class _Loop:
 
     def __init__(self, eng: Engine, model: Model, rng: RandomState, m: int, batch: int,
                  lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
-                 checkpoint: str | os.PathLike | None, every: int | None) -> None:
+                 checkpoint: str | os.PathLike | None, every: int | None,
+                 threads: Threads | None = None) -> None:
         self.eng, self.model, self.rng = eng, model, rng
+        self.threads = threads
         self.opt = model.optimizer
         self.m, self.batch = m, batch
         self.lr0, self.lr_schedule = lr0, lr_schedule
@@ -255,7 +271,7 @@ class _Loop:
         if self.lr_schedule is not None:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
-        total = run_epoch(self.eng, self.rng, self.m, self.batch)
+        total = run_epoch(self.eng, self.rng, self.m, self.batch, self.threads)
         finite = _all_finite(self.eng.backend.xp, self.eng.params.values())
         cost = float(total) / self.m  # the one host synchronisation of the epoch
         return cost, bool(finite)

@@ -24,6 +24,7 @@ from ..backend import Backend
 from ..minibatches import batch_bounds, shuffled_indices
 from ..optimizers import Optimizer
 from ..rng import RandomState
+from ..threads import Threads
 from ..validation import check_choice
 from .generic import GenericEngine
 
@@ -129,16 +130,18 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
     return GenericEngine(backend, params, arch, optimizer, **kwargs)
 
 
-def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int) -> Any:
+def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int,
+              threads: Threads | None = None) -> Any:
     """One pass over the ``m`` training examples in batches of ``batch``: a fresh shuffle from
-    ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch.
+    ``rng`` (moved to the device once; none for a full batch), ``engine.step`` per batch
+    (through ``threads.step``, which sets and tunes the BLAS threads, when given).
 
     Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
     """
     order = shuffled_indices(engine.backend, rng, m) if batch < m else None
     total = None
     for a, b in batch_bounds(m, batch):
-        c = engine.step(order, a, b)
+        c = engine.step(order, a, b) if threads is None else threads.step(engine.step, order, a, b)
         total = c if total is None else total + c
     return total
 
