@@ -61,6 +61,8 @@ CASES: dict[str, Case] = {
              "[784, 7, 1] ReLU/sigmoid, 12396 × 784, Adam, batches of 128"),
         Case("mnist-10", (784, 128, 64, 10), 60000, 128, "adam", 0.001,
              "[784, 128, 64, 10] ReLU/softmax, 60000 × 784, Adam, batches of 128"),
+        Case("wide", (784, 1024, 1024, 10), 8192, 1024, "adam", 0.001,
+             "[784, 1024, 1024, 10] ReLU/softmax, 8192 × 784, Adam, batches of 1024"),
     )
 }
 
@@ -69,6 +71,7 @@ QUICK_CASES: dict[str, Case] = {
     "cat": Case("cat", (48, 8, 4, 3, 1), 40, None, "gd", 0.0075, "tiny cat"),
     "mnist-3v7": Case("mnist-3v7", (36, 7, 1), 100, 16, "adam", 0.001, "tiny mnist-3v7"),
     "mnist-10": Case("mnist-10", (36, 16, 8, 10), 120, 16, "adam", 0.001, "tiny mnist-10"),
+    "wide": Case("wide", (36, 32, 32, 10), 96, 32, "adam", 0.001, "tiny wide"),
 }
 
 
@@ -95,7 +98,7 @@ class Data:
         return np.ascontiguousarray(self.rows.T)
 
 
-@functools.lru_cache(maxsize=3)
+@functools.lru_cache(maxsize=4)
 def make_data(case: Case, seed: int = 0) -> Data:
     """Uniform [0, 1) inputs and labels from a random linear teacher (balanced classes)."""
     rng = np.random.default_rng(seed)
