@@ -24,13 +24,17 @@ TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=2e-3, atol=2
 
 
 @pytest.fixture(params=sorted(FAST_ENGINES))
-def fast(request):
-    """Each registered fast engine's class; skipped where its backend is missing."""
+def fast(request, monkeypatch):
+    """Each registered fast engine's class; skipped where its backend is missing. (The torch
+    engine runs its step eagerly here, compiling costs seconds per configuration; a test
+    below compiles it.)"""
     cls = fast_engine(request.param)
     try:
         xpnet.get_backend(cls.backend_name)
     except BackendUnavailableError as exc:
         pytest.skip(f"fast engine {request.param!r}: {exc}")
+    if hasattr(cls, "use_compile"):
+        monkeypatch.setattr(cls, "use_compile", False)
     return cls
 
 
@@ -327,3 +331,22 @@ def test_the_jax_engine_compiles_once_per_batch_size():
 
     assert "MyAdam" in JaxEngine.unsupported_reason(be, arch, MyAdam())
     assert "jax arrays only" in JaxEngine.unsupported_reason(xpnet.get_backend("numpy"), arch, opt)
+
+
+def test_the_torch_engine_compiled_matches_generic_without_recompiling():
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    import torch._dynamo
+
+    from xpnet.engines.torch import TorchEngine
+
+    assert TorchEngine.use_compile
+    torch._dynamo.reset()
+    counters = torch._dynamo.utils.counters
+    counters.clear()
+    graphs = []  # compiled graphs after each epoch: new ones only in the first
+    models = _train_both(TorchEngine, [6, 5, 4, 3], "softmax", "float64", optimizer="adam",
+                         keep_prob=0.8, lambd=0.1, num_epochs=4,
+                         lr_schedule=xpnet.InverseTimeDecay(decay_rate=1.0, interval=1),
+                         callback=lambda e, c: graphs.append(counters["stats"]["unique_graphs"]))
+    _assert_same(*models, "float64")
+    assert graphs[4] > 0 and graphs[4:] == [graphs[4]] * 4  # (the first 4: the generic run)

@@ -32,6 +32,7 @@ from .generic import GenericEngine
 FAST_ENGINES: dict[str, str] = {
     "numpy": "xpnet.engines.numpy",
     "jax": "xpnet.engines.jax",
+    "torch": "xpnet.engines.torch",
 }
 
 #: ``"auto"`` picks a fast engine when one supports the run; the others force one engine.

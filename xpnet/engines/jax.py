@@ -1,169 +1,34 @@
 """The generic step compiled whole with ``jax.jit``: :class:`JaxEngine`.
 
-The reference step (:func:`xpnet.engines.generic.train_step`: forward, cost, backward and the
-optimizer's ``step``) is pure array-API code, so JAX can trace it once per batch size and run
-it as one XLA program, where the generic engine dispatches a hundred small operations per step.
-What the trace cannot do is kept outside it, on the host, exactly as the generic engine does it:
-
-- **random numbers**: the batch order (one permutation per epoch, from ``run_epoch``) and the
-  dropout masks are drawn by the same ``RandomState`` calls in the same order as the generic
-  engine, and enter the compiled step as inputs; so the same seed gives the same run;
-- **hyperparameters**: the learning rate, the betas and epsilon are read from ``optimizer``
-  at every step and passed as (traced) scalars, as is Adam's step count ``t``: schedules and
-  users change them between steps without a recompilation;
-- **optimizer state**: the generic optimizer's slots (``v``, ``s``) as dicts of arrays, zeros
-  before the first step (``β·0 + (1 − β)·dP`` is the generic first step exactly);
-  ``state_dict()`` gives them in the generic format.
-
-One compilation per batch size (the short last batch of an epoch is a second one) and per
-full-batch/mini-batch mode; nothing is read back within an epoch. Runs on whatever device JAX
-uses (CPU or GPU). Parameters are immutable JAX arrays, so ``params``, ``snapshot`` and
-``restore`` are references, as in the generic engine.
+One XLA program per batch size does the batch's gather (from the epoch's permutation, on the
+device), the forward pass, the cost, the backward pass and the optimizer's update, all of it
+the reference engine's own code (:mod:`xpnet.engines._traced`); the host's random draws and the
+optimizer's hyperparameters are its inputs, so the run is the generic engine's run. Runs on
+whatever device JAX uses (CPU or GPU).
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any, ClassVar
+from typing import Any
 
-from ..architecture import Architecture
-from ..backend import Backend
-from ..optimizers import GD, Adam, Momentum, Optimizer, RMSProp
-from ..rng import RandomState
-from .generic import train_step
+from ._traced import TracedEngine
 
 
-class _MaskFeed(RandomState):
-    """Stands in for the ``RandomState`` inside the trace: hands out the dropout masks that
-    were drawn on the host before the step, in the order the forward pass asks for them."""
+class JaxEngine(TracedEngine):
+    """The generic training step compiled with ``jax.jit``."""
 
-    def __init__(self, masks: list[Any]) -> None:  # no generator: it draws nothing itself
-        self._masks = list(masks)
+    name = "jax"
+    backend_name = "jax"
 
-    def dropout_mask(self, backend: Backend, shape: tuple[int, ...], keep_prob: float,
-                     dtype: Any) -> Any:
-        return self._masks.pop(0)
-
-
-class JaxEngine:
-    """The generic training step, compiled with ``jax.jit`` (see the module)."""
-
-    name: ClassVar[str] = "jax"
-    backend_name: ClassVar[str] = "jax"
-    #: optimizers whose ``step`` is known to trace (exact classes: a subclass may branch in
-    #: Python on a value that is traced here)
-    optimizers: ClassVar[tuple[type[Optimizer], ...]] = (GD, Momentum, RMSProp, Adam)
-
-    @classmethod
-    def unsupported_reason(cls, backend: Backend, arch: Architecture,
-                           optimizer: Optimizer) -> str | None:
-        """Why this engine cannot run this configuration, or ``None`` when it can."""
-        if backend.name != cls.backend_name:
-            return f"it runs on {cls.backend_name} arrays only (backend is {backend.name!r})"
-        if type(optimizer) not in cls.optimizers:
-            names = ", ".join(k.__name__ for k in cls.optimizers)
-            return f"optimizer {type(optimizer).__name__} is not one of {names}"
-        return None
-
-    def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
-                 optimizer: Optimizer, *, lambd: float, keep_prob: float,
-                 rng: RandomState) -> None:
-        reason = self.unsupported_reason(backend, arch, optimizer)
-        if reason is not None:
-            raise ValueError(f"engine={self.name!r} cannot run this configuration: {reason}")
+    def compile(self, fn: Any) -> Any:
         import jax
 
-        self._jax = jax
-        self.backend = backend
-        self.xp = backend.xp
-        self.arch = arch
-        self.optimizer = optimizer
-        self.lambd = lambd
-        self.keep_prob = keep_prob
-        self.rng = rng
-        self._params = dict(params)
-        self.dtype = params["W1"].dtype
-        self.load_state_dict(optimizer.state_dict())
-        self._compiled: dict[tuple[int, bool], Any] = {}
+        return jax.jit(fn)
 
-    # -- the engine contract ------------------------------------------------------------------
-    def load_data(self, X: Any, Y: Any) -> None:
-        """``X`` (n_x, m) and ``Y`` (n_y, m), kept examples-major ``(m, n)``, so that a
-        mini-batch is a gather of whole rows (the transpose back is free inside the trace)."""
-        xp = self.xp
-        self.X = xp.permute_dims(xp.astype(X, self.dtype, copy=False), (1, 0))
-        self.Y = xp.permute_dims(xp.astype(Y, self.dtype, copy=False), (1, 0))
+    def batch_indices(self, order: Any, a: Any, mb: int) -> Any:
+        import jax
 
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self._params)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state in the generic format (no moments before the first step)."""
-        return {"t": self._t, **{slot: {} if self._t == 0 else dict(values)
-                                 for slot, values in self._slots.items()}}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the optimizer state; missing moments start at zero."""
-        xp = self.xp
-        self._t = int(state["t"])
-        self._slots = {slot: {key: state.get(slot, {}).get(key, xp.zeros_like(P))
-                              for key, P in self._params.items()}
-                       for slot in type(self.optimizer)._slots}
-
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The parameters and optimizer state now (immutable arrays: references suffice)."""
-        return dict(self._params), self.state_dict()
-
-    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        params, state = snapshot
-        self._params = dict(params)
-        self.load_state_dict(state)
-
-    def step(self, order: Any, a: int, b: int) -> Any:
-        """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
-
-        Returns the batch's cost times its size, as a 0-d JAX array (no host sync).
-        """
-        full = order is None
-        mb = self.X.shape[0] if full else b - a
-        masks = []
-        if self.keep_prob < 1.0:  # the generic engine's draws, in its order: (n_l, m_b) each
-            masks = [self.rng.dropout_mask(self.backend, (n, mb), self.keep_prob, self.dtype)
-                     for n in self.arch.layer_dims[1:-1]]
-        hyper = self.optimizer.hyperparameters()
-        fn = self._compiled.get((mb, full))
-        if fn is None:
-            fn = self._compiled[(mb, full)] = self._compile(mb, full)
-        self._params, self._slots, cost = fn(self._params, self._slots, self._t, hyper,
-                                             self.X, self.Y, order, a, masks)
-        self._t += 1
-        return cost
-
-    # -- the compiled step --------------------------------------------------------------------
-    def _compile(self, mb: int, full: bool) -> Any:
-        jax, xp = self._jax, self.xp
-        template = self.optimizer
-
-        def step(params: dict[str, Any], slots: dict[str, Any], t: Any, hyper: dict[str, Any],
-                 X: Any, Y: Any, order: Any, a: Any, masks: list[Any]) -> Any:
-            if full:
-                Xb, Yb = X, Y
-            else:
-                idx = jax.lax.dynamic_slice_in_dim(order, a, mb)
-                Xb, Yb = xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0)
-            opt = copy.copy(template)  # the generic optimizer, its state and settings traced
-            for key, value in hyper.items():
-                setattr(opt, key, value)
-            opt.load_state_dict({"t": 0, **slots})
-            opt.t = t
-            new, c = train_step(xp, xp.permute_dims(Xb, (1, 0)), xp.permute_dims(Yb, (1, 0)),
-                                params, opt, self.arch, lambd=self.lambd,
-                                keep_prob=self.keep_prob, rng=_MaskFeed(masks),
-                                backend=self.backend)
-            return new, {slot: getattr(opt, slot) for slot in slots}, c * mb
-
-        return jax.jit(step)
+        return jax.lax.dynamic_slice_in_dim(order, a, mb)
 
 
 #: What :mod:`xpnet.engines` registers.
