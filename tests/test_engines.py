@@ -9,6 +9,8 @@ is not installed here is skipped with the reason.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -344,9 +346,13 @@ def test_the_torch_engine_compiled_matches_generic_without_recompiling():
     counters = torch._dynamo.utils.counters
     counters.clear()
     graphs = []  # compiled graphs after each epoch: new ones only in the first
-    models = _train_both(TorchEngine, [6, 5, 4, 3], "softmax", "float64", optimizer="adam",
-                         keep_prob=0.8, lambd=0.1, num_epochs=4,
-                         lr_schedule=xpnet.InverseTimeDecay(decay_rate=1.0, interval=1),
-                         callback=lambda e, c: graphs.append(counters["stats"]["unique_graphs"]))
+    with warnings.catch_warnings():
+        # Dynamo's notes are not passed on to the user
+        warnings.filterwarnings("error", message=".*Dynamo", category=UserWarning)
+        models = _train_both(TorchEngine, [6, 5, 4, 3], "softmax", "float64", optimizer="adam",
+                             keep_prob=0.8, lambd=0.1, num_epochs=4,
+                             lr_schedule=xpnet.InverseTimeDecay(decay_rate=1.0, interval=1),
+                             callback=lambda e, c: graphs.append(
+                                 counters["stats"]["unique_graphs"]))
     _assert_same(*models, "float64")
     assert graphs[4] > 0 and graphs[4:] == [graphs[4]] * 4  # (the first 4: the generic run)

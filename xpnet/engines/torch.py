@@ -11,10 +11,14 @@ each batch size, and nothing waits for the device within an epoch (the cost is s
 Compiling costs time once per batch size (seconds to a minute on a CPU, less once Inductor's
 on-disk cache holds the graph), which long runs repay; ``TorchEngine.use_compile = False``
 runs the same traced step eagerly.
+
+Known limit: array-api-compat's torch wrappers call ``torch.result_type``, which Dynamo cannot
+put in a graph, so the step compiles into several graphs joined by eager code, not one.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 from ._traced import TracedEngine
@@ -33,7 +37,20 @@ class TorchEngine(TracedEngine):
             return fn
         import torch
 
-        return torch.compile(fn, dynamic=False)
+        compiled = torch.compile(fn, dynamic=False)
+        first = True
+
+        def call(*args: Any) -> Any:
+            nonlocal first
+            if not first:
+                return compiled(*args)
+            first = False
+            with warnings.catch_warnings():  # Dynamo's notes on array-api-compat's lru_caches
+                warnings.filterwarnings("ignore", message="Dynamo detected a call to a "
+                                        "`functools.lru_cache`", category=UserWarning)
+                return compiled(*args)
+
+        return call
 
     def scalar(self, value: float) -> Any:
         import torch
