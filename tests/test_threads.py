@@ -100,3 +100,12 @@ def test_bad_threads_are_refused_before_training(threads, error):
     Y = np.zeros((1, 4))
     with pytest.raises(error, match="threads"):
         xpnet.train(X, Y, [2, 1], num_epochs=1, threads=threads)
+
+
+def test_only_host_blas_is_tuned_unless_threads_are_given():
+    off_host = Threads.for_run(None, "jax", [784, 1024, 1024, 10], 1024)
+    assert off_host.current is None and off_host.description == "library default"
+    calls = []
+    assert off_host.step(lambda x: calls.append(x) or 7, 3) == 7 and calls == [3]
+    assert Threads.for_run(None, "numpy", [784, 1024, 1024, 10], 1024).candidates[0] == 1
+    assert Threads.for_run(3, "torch", [4, 1], 8).candidates == [3]
