@@ -91,8 +91,8 @@ class TracedEngine:
         """``X`` (n_x, m) and ``Y`` (n_y, m), kept examples-major ``(m, n)``, so that a
         mini-batch is a gather of whole rows (the transpose back is free inside the trace)."""
         xp = self.xp
-        self.X = xp.permute_dims(xp.astype(X, self.dtype, copy=False), (1, 0))
-        self.Y = xp.permute_dims(xp.astype(Y, self.dtype, copy=False), (1, 0))
+        self.X = self.contiguous(xp.permute_dims(xp.astype(X, self.dtype, copy=False), (1, 0)))
+        self.Y = self.contiguous(xp.permute_dims(xp.astype(Y, self.dtype, copy=False), (1, 0)))
 
     @property
     def params(self) -> dict[str, Any]:
@@ -123,7 +123,7 @@ class TracedEngine:
     def step(self, order: Any, a: int, b: int) -> Any:
         """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
 
-        Returns the batch's cost times its size, as a 0-d JAX array (no host sync).
+        Returns the batch's cost times its size, as a 0-d array of the backend (no host sync).
         """
         full = order is None
         mb = self.X.shape[0] if full else b - a
@@ -145,6 +145,10 @@ class TracedEngine:
     def compile(self, fn: Any) -> Any:
         """``fn`` compiled (its arguments: pytrees of arrays, scalars from :meth:`scalar`)."""
         raise NotImplementedError
+
+    def contiguous(self, x: Any) -> Any:
+        """``x`` laid out row by row (a copy where it is not), so that gathering rows is fast."""
+        return x
 
     def scalar(self, value: float) -> Any:
         """A hyperparameter or step count as the compiled step takes it without recompiling."""

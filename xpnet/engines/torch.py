@@ -52,6 +52,9 @@ class TorchEngine(TracedEngine):
 
         return call
 
+    def contiguous(self, x: Any) -> Any:
+        return x.contiguous()
+
     def scalar(self, value: float) -> Any:
         import torch
 
