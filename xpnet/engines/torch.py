@@ -12,8 +12,9 @@ Compiling costs time once per batch size (seconds to a minute on a CPU, less onc
 on-disk cache holds the graph), which long runs repay; ``TorchEngine.use_compile = False``
 runs the same traced step eagerly.
 
-Known limit: array-api-compat's torch wrappers call ``torch.result_type``, which Dynamo cannot
-put in a graph, so the step compiles into several graphs joined by eager code, not one.
+Known limit: array-api-compat's torch wrappers of two-argument functions with a Python scalar
+(``xp.maximum(Z, 0.0)``, ``xp.where(Z > 0, dA, 0.0)``) call ``torch.result_type``, which Dynamo
+cannot put in a graph, so the step compiles into several graphs joined by eager code, not one.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ class TorchEngine(TracedEngine):
             return fn
         import torch
 
-        compiled = torch.compile(fn, dynamic=False)
+        # dynamic=None: a size seen to change (the short last batch; the layers' widths in the
+        # frames that Dynamo compiles separately, see below) becomes symbolic once, instead of
+        # one recompilation per size up to Dynamo's limit
+        compiled = torch.compile(fn)
         first = True
 
         def call(*args: Any) -> Any:
