@@ -79,6 +79,8 @@ IMPLEMENTATIONS: dict[str, Entry] = {e.name: e for e in (
     Entry("array_api_strict", "xpnet array-api-strict f32", "cpu", "float32",
           _xpnet("array_api_strict"), networks=("cat",)),
     Entry("torch", "xpnet torch f32", "cpu", "float32", _xpnet("torch", device="cpu")),
+    Entry("torch-generic", "xpnet torch f32, generic engine", "cpu", "float32",
+          _xpnet("torch", engine="generic", device="cpu")),
     Entry("jax", "xpnet jax f32", "cpu", "float32", _xpnet("jax")),
     Entry("jax-generic", "xpnet jax f32, generic engine", "cpu", "float32",
           _xpnet("jax", engine="generic")),
