@@ -356,3 +356,13 @@ def test_the_torch_engine_compiled_matches_generic_without_recompiling():
                                  counters["stats"]["unique_graphs"]))
     _assert_same(*models, "float64")
     assert graphs[4] > 0 and graphs[4:] == [graphs[4]] * 4  # (the first 4: the generic run)
+
+
+def test_the_torch_engine_is_chosen_by_name_only():
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    from xpnet.engines.torch import TorchEngine
+
+    be, params, arch, opt = _engines(backend="torch")
+    kw = dict(lambd=0.0, keep_prob=1.0, rng=RandomState(0))
+    assert isinstance(make_engine("auto", be, params, arch, opt, **kw), GenericEngine)
+    assert isinstance(make_engine("torch", be, params, arch, opt, **kw), TorchEngine)

@@ -116,15 +116,17 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
     """The engine called ``engine``.
 
     ``"auto"`` picks the fast engine registered for ``backend`` when its
-    ``unsupported_reason`` says it can run this network and optimizer, else the generic
-    reference; a fast engine's name forces it and raises a ``ValueError`` saying why when it
-    cannot run; ``"generic"`` forces the reference.
+    ``unsupported_reason`` says it can run this network and optimizer (and its class does not
+    set ``auto = False``: an engine only worth forcing), else the generic reference; a fast
+    engine's name forces it and raises a ``ValueError`` saying why when it cannot run;
+    ``"generic"`` forces the reference.
     """
     engine = check_choice("engine", engine, ("auto", "generic", *FAST_ENGINES))
     kwargs: dict[str, Any] = {"lambd": lambd, "keep_prob": keep_prob, "rng": rng}
     if engine == "auto":
         cls = fast_engine_for(backend)
-        if cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None:
+        if (cls is not None and getattr(cls, "auto", True)
+                and cls.unsupported_reason(backend, arch, optimizer) is None):
             return cls(backend, params, arch, optimizer, **kwargs)
     elif engine != "generic":  # forced: the engine raises a ValueError saying why it cannot run
         return fast_engine(engine)(backend, params, arch, optimizer, **kwargs)

@@ -9,8 +9,12 @@ batch's start, the epoch's permutation and the dropout masks (drawn on the host 
 each batch size, and nothing waits for the device within an epoch (the cost is summed there).
 
 Compiling costs time once per batch size (seconds to a minute on a CPU, less once Inductor's
-on-disk cache holds the graph), which long runs repay; ``TorchEngine.use_compile = False``
-runs the same traced step eagerly.
+on-disk cache holds the graph); ``TorchEngine.use_compile = False`` runs the same traced step
+eagerly. **Chosen only by** ``engine="torch"``, not by ``"auto"``: on this project's CPU it was
+not reliably faster than the generic engine (mnist-3v7 1.28× faster, mnist-10 between 1.07×
+slower and 1.4× faster, epoch to epoch, ``bench/results/2026-12-01-perf-torch-engines.json``),
+because of the graph breaks below, and a minute of compilation before a short run is a poor
+default; not yet measured on a GPU.
 
 Known limit: array-api-compat's torch wrappers of two-argument functions with a Python scalar
 (``xp.maximum(Z, 0.0)``, ``xp.where(Z > 0, dA, 0.0)``) call ``torch.result_type``, which Dynamo
@@ -32,6 +36,8 @@ class TorchEngine(TracedEngine):
     backend_name = "torch"
     #: compile with ``torch.compile`` (``False``: the same step, eagerly)
     use_compile: ClassVar[bool] = True
+    #: not chosen by ``engine="auto"``: only by ``engine="torch"`` (see the module)
+    auto: ClassVar[bool] = False
 
     def compile(self, fn: Any) -> Any:
         if not self.use_compile:
