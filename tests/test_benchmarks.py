@@ -24,7 +24,8 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "| " + " | ".join(COLUMNS) + " |" in out
-    assert "skipped array_api_strict: runs on cat only" in out
+    assert out.count("not run:") == 1  # one line for everything skipped, not one per network
+    assert "not run: array_api_strict on mnist-3v7/mnist-10/mnist-10-bn/wide (runs on cat only" in out
     assert "matmul peak" in out and "GFLOP per epoch" in out
     data = json.loads(path.read_text())
     assert {"date", "argv", "machine", "settings", "matmul_gflops", "networks", "results",
@@ -33,10 +34,8 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path, capsys):
     assert data["settings"]["epochs"] == 2 and data["settings"]["quick"] is True
     rows = {(r["network"], r["implementation"]): r for r in data["results"]}
     expected = {(n, i) for n in CASES for i in NUMPY_ONLY.split(",")}
-    assert set(rows) == expected - {("mnist-3v7", "array_api_strict"),
-                                    ("mnist-10", "array_api_strict"),
-                                    ("mnist-10-bn", "array_api_strict"),
-                                    ("mnist-10-bn", "course")}
+    assert set(rows) == expected - {(n, "array_api_strict") for n in CASES if n != "cat"} - {
+        ("mnist-10-bn", "course")}
     for (network, _), row in rows.items():
         assert len(row["epoch_ms"]) == 2 and len(row["epoch_costs"]) == 2
         assert row["min_ms"] <= row["median_ms"]
@@ -47,6 +46,33 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path, capsys):
     assert all(rows[n, "numpy"]["ratio_to_numpy_float32"] == 1.0 for n in CASES)
     assert {s["implementation"] for s in data["skipped"]} == {"array_api_strict", "course"}
     assert data["networks"]["mnist-10-bn"]["batch_norm"] is True
+
+
+def test_missing_libraries_make_one_line():
+    from xpnet.benchmarks.report import skipped_line
+
+    skipped = [{"network": n, "implementation": i, "reason": r} for n in ("cat", "wide")
+               for i, r in (("torch-eager", "torch is not installed"),
+                            ("torch-compile", "torch is not installed"),
+                            ("jax-jit", "jax is not installed"))]
+    skipped.append({"network": "wide", "implementation": "course", "reason": "too slow"})
+    assert skipped_line(skipped, ["cat", "wide"]) == (
+        "not run: torch-eager, torch-compile (torch is not installed); jax-jit (jax is not "
+        "installed); course on wide (too slow)")
+
+
+def test_busy_mode_runs_busy_processes_beside_and_stops_them(tmp_path):
+    from xpnet.benchmarks.machine import busy_processes
+
+    with busy_processes(2) as procs:
+        assert len(procs) == 2 and all(p.poll() is None for p in procs)
+    assert all(p.poll() is not None for p in procs)
+    path = tmp_path / "busy.json"
+    assert benchmarks.main(["--quick", "--epochs", "1", "--warmup", "0", "--backends", "numpy",
+                            "--networks", "mnist-10", "--busy", "1", "--json", str(path)]) == 0
+    settings = json.loads(path.read_text())["settings"]
+    assert settings["busy"] == 1 and settings["xpnet_threads"].startswith("auto")
+    assert benchmarks.main(["--quick", "--busy", "-1"]) == 2
 
 
 def test_unknown_names_are_refused(capsys):

@@ -9,6 +9,8 @@ is not installed here is skipped with the reason.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -24,13 +26,17 @@ TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=2e-3, atol=2
 
 
 @pytest.fixture(params=sorted(FAST_ENGINES))
-def fast(request):
-    """Each registered fast engine's class; skipped where its backend is missing."""
+def fast(request, monkeypatch):
+    """Each registered fast engine's class; skipped where its backend is missing. (The torch
+    engine runs its step eagerly here, compiling costs seconds per configuration; a test
+    below compiles it.)"""
     cls = fast_engine(request.param)
     try:
         xpnet.get_backend(cls.backend_name)
     except BackendUnavailableError as exc:
         pytest.skip(f"fast engine {request.param!r}: {exc}")
+    if hasattr(cls, "use_compile"):
+        monkeypatch.setattr(cls, "use_compile", False)
     return cls
 
 
@@ -156,6 +162,8 @@ def _one_hot(fast, Y, n):
 @pytest.mark.parametrize("hidden, padded", [("relu", [3, 8, 4, 2]), ("tanh", [3, 8, 4, 2]),
                                             ("sigmoid", [3, 7, 2, 2])])
 def test_padded_hidden_units_stay_exactly_zero(fast, optimizer, hidden, padded):
+    if not issubclass(fast, FlatEngine):
+        pytest.skip(f"fast engine {fast.name!r} keeps no padded flat buffer")
     if fast.pad != 4:
         padded = [3, *(-(-n // fast.pad) * fast.pad for n in (7, 2)), 2]
     X, Y = _data(3, 40, 2, "softmax")
@@ -207,7 +215,8 @@ def test_engines_satisfy_the_protocol(fast):
         eng = cls(be, params, arch, opt, **kw)
         assert isinstance(eng, Engine)
         assert eng.backend is be and eng.optimizer is opt and eng.name in ENGINES
-    assert fast.name in ENGINES and issubclass(fast, FlatEngine)
+    assert fast.name in ENGINES and fast.backend_name == be.name
+    assert fast.unsupported_reason(be, arch, opt) is None
 
 
 def test_a_registered_engine_is_chosen_by_auto_and_by_name(monkeypatch):
@@ -229,7 +238,7 @@ def test_a_registered_engine_is_chosen_by_auto_and_by_name(monkeypatch):
 def test_auto_picks_the_numpy_engine_only_where_it_can_run():
     be, params, arch, opt = _engines()
     kw = dict(lambd=0.0, keep_prob=1.0, rng=RandomState(0))
-    assert ENGINES == ("auto", "generic", "numpy")
+    assert set(ENGINES) == {"auto", "generic", *FAST_ENGINES} and "numpy" in FAST_ENGINES
     assert isinstance(make_engine("auto", be, params, arch, opt, **kw), NumpyEngine)
     assert isinstance(make_engine("generic", be, params, arch, opt, **kw), GenericEngine)
 
@@ -316,6 +325,11 @@ def test_the_numpy_engine_takes_the_course_layout_without_copying_it():
 
 
 # -- batch normalisation ----------------------------------------------------------------------
+def _needs_batch_norm(fast):
+    if not getattr(fast, "batch_norm", False):
+        pytest.skip(f"engine {fast.name!r} has no batch-norm kernels")
+
+
 def _assert_same_stats(generic, fast, dtype):
     assert generic.stats.keys() == fast.stats.keys() and generic.stats
     for key, value in generic.stats.items():
@@ -327,6 +341,7 @@ def _assert_same_stats(generic, fast, dtype):
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
 @pytest.mark.parametrize("output, n_y", [("sigmoid", 1), ("softmax", 4)])
 def test_batch_norm_matches_generic(fast, optimizer, output, n_y, dtype):
+    _needs_batch_norm(fast)
     generic, fast_model = _train_both(fast, [6, 7, 5, n_y], output, dtype, optimizer=optimizer,
                                       batch_norm=True)
     assert list(fast_model.params) == list(generic.params) == ["W1", "gamma1", "beta1", "W2",
@@ -338,6 +353,7 @@ def test_batch_norm_matches_generic(fast, optimizer, output, n_y, dtype):
 @pytest.mark.parametrize("lambd, keep_prob", [(0.3, 1.0), (0.0, 0.7), (0.2, 0.8)])
 @pytest.mark.parametrize("hidden", ["relu", "tanh", "leaky_relu"])
 def test_batch_norm_with_l2_and_dropout_matches_generic(fast, lambd, keep_prob, hidden):
+    _needs_batch_norm(fast)
     generic, fast_model = _train_both(fast, [6, 9, 5, 1], activations=[hidden, hidden, "sigmoid"],
                                       lambd=lambd, keep_prob=keep_prob, batch_norm=True,
                                       optimizer="adam", mini_batch_size=25)
@@ -347,6 +363,7 @@ def test_batch_norm_with_l2_and_dropout_matches_generic(fast, lambd, keep_prob, 
 
 @pytest.mark.parametrize("batch_norm", [[True, False, False], [False, True, False]])
 def test_batch_norm_on_some_layers_matches_generic(fast, batch_norm):
+    _needs_batch_norm(fast)
     generic, fast_model = _train_both(fast, [6, 7, 5, 1], batch_norm=batch_norm,
                                       optimizer="momentum", mini_batch_size=None)
     _assert_same(generic, fast_model, "float64")
@@ -354,6 +371,7 @@ def test_batch_norm_on_some_layers_matches_generic(fast, batch_norm):
 
 
 def test_batch_norm_padded_units_stay_exactly_zero(fast):
+    _needs_batch_norm(fast)
     X, Y = _data(6, 80, 1, "sigmoid")
     be = xpnet.get_backend(fast.backend_name)
     arch = Architecture.of([6, 7, 5, 1], batch_norm=True)
@@ -374,6 +392,7 @@ def test_batch_norm_padded_units_stay_exactly_zero(fast):
 
 
 def test_batch_norm_snapshot_restores_the_statistics(fast):
+    _needs_batch_norm(fast)
     X, Y = _data(6, 60, 1, "sigmoid")
     be = xpnet.get_backend(fast.backend_name)
     arch = Architecture.of([6, 7, 1], batch_norm=True)
@@ -393,7 +412,7 @@ def test_batch_norm_snapshot_restores_the_statistics(fast):
 
 def test_batch_norm_with_example_weights_dropout_and_l2_matches_generic(fast):
     """Two features that landed separately (batch norm, sample weights) work together."""
-    if not (fast.batch_norm and fast.sample_weights):
+    if not (getattr(fast, "batch_norm", False) and getattr(fast, "sample_weights", False)):
         pytest.skip(f"engine {fast.name!r} lacks batch norm or example weights")
     r = np.random.default_rng(0)
     X = r.standard_normal((5, 120))
@@ -406,3 +425,60 @@ def test_batch_norm_with_example_weights_dropout_and_l2_matches_generic(fast):
     _assert_same(*models, "float64")
     for key, value in models[0].stats.items():
         np.testing.assert_allclose(host(models[1].stats[key]), host(value), **TOL["float64"])
+
+
+def test_the_jax_engine_compiles_once_per_batch_size():
+    pytest.importorskip("jax", reason="jax is not installed (pip install jax jaxlib)")
+    from xpnet.engines.jax import JaxEngine
+
+    X, Y = _data(5, 70, 1, "sigmoid")
+    be, params, arch, opt = _engines((5, 4, 1), "adam", "jax", acts=("relu", "sigmoid"))
+    eng = JaxEngine(be, params, arch, opt, lambd=0.1, keep_prob=0.8, rng=RandomState(0))
+    eng.load_data(be.asarray(X, dtype="float64"), be.asarray(Y, dtype="float64"))
+    for epoch in range(3):  # a new learning rate, beta and step count every epoch
+        opt.learning_rate, opt.beta1 = 0.01 / (epoch + 1), 0.9 - 0.1 * epoch
+        order = be.asarray(np.random.default_rng(epoch).permutation(70))
+        for a in range(0, 70, 32):
+            assert np.isfinite(float(eng.step(order, a, min(a + 32, 70))))
+    assert sorted(eng._compiled) == [(6, False), (32, False)]
+    assert all(fn._cache_size() == 1 for fn in eng._compiled.values())
+    assert eng.state_dict()["t"] == 9
+
+    class MyAdam(xpnet.Adam):
+        pass
+
+    assert "MyAdam" in JaxEngine.unsupported_reason(be, arch, MyAdam())
+    assert "jax arrays only" in JaxEngine.unsupported_reason(xpnet.get_backend("numpy"), arch, opt)
+
+
+def test_the_torch_engine_compiled_matches_generic_without_recompiling():
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    import torch._dynamo
+
+    from xpnet.engines.torch import TorchEngine
+
+    assert TorchEngine.use_compile
+    torch._dynamo.reset()
+    counters = torch._dynamo.utils.counters
+    counters.clear()
+    graphs = []  # compiled graphs after each epoch: new ones only in the first
+    with warnings.catch_warnings():
+        # Dynamo's notes are not passed on to the user
+        warnings.filterwarnings("error", message=".*Dynamo", category=UserWarning)
+        models = _train_both(TorchEngine, [6, 5, 4, 3], "softmax", "float64", optimizer="adam",
+                             keep_prob=0.8, lambd=0.1, num_epochs=4,
+                             lr_schedule=xpnet.InverseTimeDecay(decay_rate=1.0, interval=1),
+                             callback=lambda e, c: graphs.append(
+                                 counters["stats"]["unique_graphs"]))
+    _assert_same(*models, "float64")
+    assert graphs[4] > 0 and graphs[4:] == [graphs[4]] * 4  # (the first 4: the generic run)
+
+
+def test_the_torch_engine_is_chosen_by_name_only():
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    from xpnet.engines.torch import TorchEngine
+
+    be, params, arch, opt = _engines(backend="torch")
+    kw = dict(lambd=0.0, keep_prob=1.0, rng=RandomState(0))
+    assert isinstance(make_engine("auto", be, params, arch, opt, **kw), GenericEngine)
+    assert isinstance(make_engine("torch", be, params, arch, opt, **kw), TorchEngine)

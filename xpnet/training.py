@@ -43,6 +43,7 @@ from .model import Model
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
+from .threads import Threads, check_threads
 from .validation import (
     check_callable,
     check_choice,
@@ -125,6 +126,7 @@ def train(
     shuffle: bool = True,
     sample_weight: Any = None,
     class_weight: Any = None,
+    threads: int | None = None,
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -209,6 +211,12 @@ def train(
       epochs (a ``ValueError`` names the setting that differs); ``seed`` and ``init`` are not
       used.
 
+    - ``threads``: BLAS threads for this run (set with ``threadpoolctl`` and restored when it
+      ends). ``None`` lets xpnet choose: one thread for products too small to share, else
+      the faster of one and several, timed on the first steps and again every 30 s, because
+      on a busy machine several BLAS threads make every product wait for a descheduled one
+      (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
+
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
     with a warning.
@@ -233,6 +241,7 @@ def train(
     if verbose > 2:
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose}")
     every = _check_checkpointing(checkpoint, checkpoint_every, resume, params)
+    threads = check_threads(threads)
     rng = RandomState(seed)
     be = _data_backend(backend, device, X, Y)
     dt = be.dtype(dtype)
@@ -303,10 +312,15 @@ def train(
             print(f"Cost after epoch {epoch}: {cost:.6f}")
         return mon.end_epoch(epoch, cost, opt.learning_rate, seconds)
 
+    policy = Threads.for_run(threads, be.name, dims, batch)
     loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every,
-                 mon, bool(shuffle))
+                 mon, bool(shuffle), policy)
     start = time.perf_counter()
-    loop.run(num_epochs, report)
+    with policy:
+        try:
+            loop.run(num_epochs, report)
+        finally:
+            model.config["threads"] = policy.description
     model.config["train_seconds"] = time.perf_counter() - start
     return model
 
@@ -322,9 +336,10 @@ class _Loop:
     def __init__(self, eng: Engine, model: Model, rng: RandomState, m: int, batch: int,
                  lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
                  checkpoint: str | os.PathLike | None, every: int | None, monitor: Monitor,
-                 shuffle: bool) -> None:
+                 shuffle: bool, threads: Threads | None = None) -> None:
         self.eng, self.model, self.rng = eng, model, rng
         self.monitor, self.shuffle = monitor, shuffle
+        self.threads = threads
         self.opt = model.optimizer
         self.m, self.batch = m, batch
         self.lr0, self.lr_schedule = lr0, lr_schedule
@@ -381,7 +396,7 @@ class _Loop:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
         total = run_epoch(self.eng, self.rng, self.m, self.batch, shuffle=self.shuffle,
-                          on_batch=self.monitor.on_batch)
+                          on_batch=self.monitor.on_batch, threads=self.threads)
         xp = self.eng.backend.xp
         finite = _all_finite(xp, [*self.eng.params.values(), *self.eng.stats.values()])
         state = self.eng.state_dict()

@@ -29,30 +29,33 @@ __all__ = ["IMPLEMENTATIONS", "Unavailable", "add_arguments", "build_runner", "m
 
 
 def _xpnet(backend: str, dtype: str = "float32", engine: str = "auto", device: Any = None):
-    def build(case: Case, threads: int) -> Runner:
+    def build(case: Case, threads: int | None) -> Runner:
+        from .machine import cpu_count
         from .xpnet_impl import XpnetRunner, cuda_device_for_torch
 
         dev = cuda_device_for_torch() if device == "cuda" else device
         if backend == "torch":
             from .torch_impl import import_torch
 
-            import_torch(threads)
-        return XpnetRunner(case, backend, dtype, engine=engine, device=dev)
+            import_torch(threads or cpu_count())
+        return XpnetRunner(case, backend, dtype, engine=engine, device=dev, threads=threads)
 
     return build
 
 
-def _course(case: Case, threads: int) -> Runner:
+def _course(case: Case, threads: int | None) -> Runner:
     from .course_style import CourseStyleRunner
 
     return CourseStyleRunner(case)
 
 
 def _torch(compile: bool, device: str = "cpu"):
-    def build(case: Case, threads: int) -> Runner:
+    def build(case: Case, threads: int | None) -> Runner:
+        from .machine import cpu_count
         from .torch_impl import TorchRunner, check_compile_works
         from .xpnet_impl import cuda_device_for_torch
 
+        threads = threads or cpu_count()
         dev = cuda_device_for_torch() if device == "cuda" else device
         if compile:
             check_compile_works(threads)
@@ -61,7 +64,7 @@ def _torch(compile: bool, device: str = "cpu"):
     return build
 
 
-def _jax(case: Case, threads: int) -> Runner:
+def _jax(case: Case, threads: int | None) -> Runner:
     from .jax_impl import JaxRunner
 
     return JaxRunner(case)
@@ -76,7 +79,11 @@ IMPLEMENTATIONS: dict[str, Entry] = {e.name: e for e in (
     Entry("array_api_strict", "xpnet array-api-strict f32", "cpu", "float32",
           _xpnet("array_api_strict"), networks=("cat",)),
     Entry("torch", "xpnet torch f32", "cpu", "float32", _xpnet("torch", device="cpu")),
+    Entry("torch-compiled", "xpnet torch f32, torch.compile engine", "cpu", "float32",
+          _xpnet("torch", engine="torch", device="cpu")),
     Entry("jax", "xpnet jax f32", "cpu", "float32", _xpnet("jax")),
+    Entry("jax-generic", "xpnet jax f32, generic engine", "cpu", "float32",
+          _xpnet("jax", engine="generic")),
     Entry("cupy", "xpnet cupy f32 (GPU)", "gpu", "float32", _xpnet("cupy")),
     Entry("torch-cuda", "xpnet torch f32 (GPU)", "gpu", "float32",
           _xpnet("torch", device="cuda")),
@@ -91,7 +98,7 @@ IMPLEMENTATIONS: dict[str, Entry] = {e.name: e for e in (
 )}
 
 
-def build_runner(name: str, case: Case, threads: int) -> Runner:
+def build_runner(name: str, case: Case, threads: int | None) -> Runner:
     """The runner of implementation ``name`` for ``case``; raises :class:`Unavailable`."""
     entry = IMPLEMENTATIONS[name]
     if entry.networks is not None and case.id not in entry.networks:
@@ -115,8 +122,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed epochs per implementation; the median is reported (default 5)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed epochs first (default 2)")
-    parser.add_argument("--threads", type=int, default=cpu_count(),
-                        help="threads for every library (default: this machine's cores)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every library, xpnet's BLAS included (default: this "
+                             f"machine's cores ({cpu_count()}) for the others, and xpnet chooses "
+                             "its own as train(threads=None) does)")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="run N busy-loop processes beside the measurement (a shared "
+                             "machine, reproducibly; they are stopped at the end; default 0)")
     parser.add_argument("--json", metavar="PATH", default=None,
                         help="also write the raw numbers as JSON to PATH")
     parser.add_argument("--quick", action="store_true",
@@ -135,37 +147,44 @@ def _names(text: str, known: Sequence[str], what: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by parsed ``args``; print the table. Returns an exit code."""
     from . import report
-    from .machine import configure_threads, machine_info, peak_rates
+    from .machine import busy_processes, configure_threads, cpu_count, machine_info, peak_rates
 
     try:
         networks = _names(args.networks, list(CASES), "network")
         names = _names(args.backends, list(IMPLEMENTATIONS), "implementation")
-        if args.epochs < 1 or args.warmup < 0 or args.threads < 1:
+        if args.epochs < 1 or args.warmup < 0 or (args.threads is not None and args.threads < 1):
             raise ValueError("--epochs and --threads must be >= 1 and --warmup >= 0")
+        if args.busy < 0:
+            raise ValueError("--busy must be >= 0")
     except ValueError as exc:
         print(f"xpnet bench: {exc}", file=sys.stderr)
         return 2
-    settings = configure_threads(args.threads)
-    settings.update(epochs=args.epochs, warmup=args.warmup, quick=args.quick,
-                    load_average_before=_load_average())
+    settings = configure_threads(args.threads or cpu_count())
+    settings.update(xpnet_threads=args.threads or "auto (as train(threads=None))",
+                    epochs=args.epochs, warmup=args.warmup, quick=args.quick, busy=args.busy)
     cases = {n: (QUICK_CASES if args.quick else CASES)[n] for n in networks}
     timings, skipped = [], []
-    for case in cases.values():
-        print(f"{case.id}: {case.description}", flush=True)
-        runners = {}
-        for name in names:
-            try:
-                runners[name] = (IMPLEMENTATIONS[name], build_runner(name, case, args.threads))
-            except Unavailable as exc:
-                print(f"  skipped {name}: {exc}", flush=True)
-                skipped.append({"network": case.id, "implementation": name, "reason": str(exc)})
-        found, failed = time_interleaved(case, runners, epochs=args.epochs, warmup=args.warmup,
-                                         settle=0.0 if args.quick else 0.2)
-        timings += found
-        skipped += failed
-        del runners
-        gc.collect()
-    settings["load_average_after"] = _load_average()
+    with busy_processes(args.busy):
+        settings["load_average_before"] = _load_average()
+        for case in cases.values():
+            print(f"{case.id}: {case.description}", flush=True)
+            runners = {}
+            for name in names:
+                try:
+                    runners[name] = (IMPLEMENTATIONS[name], build_runner(name, case, args.threads))
+                except Unavailable as exc:
+                    skipped.append({"network": case.id, "implementation": name,
+                                    "reason": str(exc)})
+            found, failed = time_interleaved(case, runners, epochs=args.epochs,
+                                             warmup=args.warmup,
+                                             settle=0.0 if args.quick else 0.2)
+            timings += found
+            skipped += failed
+            del runners
+            gc.collect()
+        settings["load_average_after"] = _load_average()
+    if skipped:
+        print(report.skipped_line(skipped, networks), flush=True)
     machine = machine_info()
     rates = peak_rates({t.device for t in timings}, {t.dtype for t in timings}, args.quick)
     rows = report.rows(cases, timings, rates)

@@ -64,6 +64,8 @@ CASES: dict[str, Case] = {
              "[784, 128, 64, 10] ReLU/softmax, 60000 × 784, Adam, batches of 128"),
         Case("mnist-10-bn", (784, 128, 64, 10), 60000, 128, "adam", 0.001,
              "mnist-10 with batch norm on both hidden layers", batch_norm=True),
+        Case("wide", (784, 1024, 1024, 10), 8192, 1024, "adam", 0.001,
+             "[784, 1024, 1024, 10] ReLU/softmax, 8192 × 784, Adam, batches of 1024"),
     )
 }
 
@@ -74,6 +76,7 @@ QUICK_CASES: dict[str, Case] = {
     "mnist-10": Case("mnist-10", (36, 16, 8, 10), 120, 16, "adam", 0.001, "tiny mnist-10"),
     "mnist-10-bn": Case("mnist-10-bn", (36, 16, 8, 10), 120, 16, "adam", 0.001,
                         "tiny mnist-10 with batch norm", batch_norm=True),
+    "wide": Case("wide", (36, 32, 32, 10), 96, 32, "adam", 0.001, "tiny wide"),
 }
 
 
@@ -100,7 +103,7 @@ class Data:
         return np.ascontiguousarray(self.rows.T)
 
 
-@functools.lru_cache(maxsize=3)
+@functools.lru_cache(maxsize=4)
 def make_data(case: Case, seed: int = 0) -> Data:
     """Uniform [0, 1) inputs and labels from a random linear teacher (balanced classes)."""
     rng = np.random.default_rng(seed)

@@ -54,13 +54,14 @@ class Timing:
 
 @dataclass
 class Entry:
-    """An implementation the harness can build: ``build(case, threads)`` gives a runner."""
+    """An implementation the harness can build: ``build(case, threads)`` gives a runner
+    (``threads`` None: the machine's cores, and xpnet's own choice for xpnet)."""
 
     name: str  # the --backends name
     label: str  # the table's name
     device: str  # "cpu" or "gpu"
     dtype: str
-    build: Callable[[Case, int], Runner]
+    build: Callable[[Case, int | None], Runner]  # threads: None = each library's choice
     networks: tuple[str, ...] | None = None  # None: every network
     may_fail: bool = False  # an error in its warm-up means "does not work here": skip it
     batch_norm: bool = True  # it trains the batch-norm networks (the baselines do not)

@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import signal
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
 import numpy as np
+
+from ..threads import cpu_count
 
 #: Libraries whose versions the report lists (when installed).
 LIBRARIES = ("numpy", "scipy", "array-api-compat", "array-api-strict", "torch", "jax", "jaxlib",
              "cupy-cuda12x", "threadpoolctl")
 
 
-def cpu_count() -> int:
-    """Cores this process may use."""
+#: A busy loop that ends by itself when the benchmark that started it is gone.
+BUSY_LOOP = ("import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n"
+             "    for _ in range(1_000_000):\n        pass\n")
+
+
+@contextlib.contextmanager
+def busy_processes(n: int) -> Iterator[list[subprocess.Popen]]:
+    """``n`` processes that keep one core each busy (``--busy n``), for as long as the block
+    runs: a shared machine made reproducible. They are terminated when the block ends (also on
+    Ctrl-C or SIGTERM), and end by themselves should this process die first."""
+    procs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(n)]
+    previous = signal.getsignal(signal.SIGTERM) if n else None
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if n:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        yield procs
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if n:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def configure_threads(threads: int) -> dict[str, Any]:

@@ -52,6 +52,21 @@ def table(result_rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def skipped_line(skipped: list[dict], networks: list[str]) -> str:
+    """One line for everything that did not run: the implementations grouped by reason, with
+    the networks when a reason holds for some of the run's ``networks`` only."""
+    by_reason: dict[str, dict[str, list[str]]] = {}
+    for s in skipped:
+        by_reason.setdefault(s["reason"], {}).setdefault(s["implementation"], []).append(
+            s["network"])
+    parts = []
+    for reason, names in by_reason.items():
+        listed = ", ".join(n if set(nets) == set(networks) else f"{n} on {'/'.join(nets)}"
+                           for n, nets in names.items())
+        parts.append(f"{listed} ({reason})")
+    return "not run: " + "; ".join(parts)
+
+
 def _ms(value: float) -> str:
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
@@ -67,7 +82,9 @@ def machine_lines(machine: dict[str, Any], settings: dict[str, Any],
         f"machine: {machine['cpu']}, {machine['cores']} cores, GPU: {machine['gpu'] or 'none'}",
         f"BLAS: {blas}",
         f"versions: Python {machine['python']}, {versions}",
-        f"threads: {settings['threads']} for every library; epochs: median of "
+        f"threads: {settings['threads']} for every library, xpnet's BLAS: "
+        f"{settings.get('xpnet_threads')}; busy-loop processes beside: {settings.get('busy', 0)}"
+        "; epochs: median of "
         f"{settings['epochs']} after {settings['warmup']} warm-up, interleaved; load average "
         f"{settings.get('load_average_before')} before, {settings.get('load_average_after')} "
         "after",

@@ -1,9 +1,10 @@
 """xpnet itself on one backend, one epoch at a time.
 
 Each epoch is :func:`xpnet.engines.run_epoch`, the very function ``train``'s loop calls
-(permutation from the host RNG moved to the device once, ``engine.step`` per batch, the cost
-read once), so the timing is what ``train`` spends per epoch; only the loop over epochs is
-the harness's, so that it can interleave implementations.
+(permutation from the host RNG moved to the device once, ``engine.step`` per batch under the
+BLAS-thread policy of ``train(threads=...)``, the cost read once), so the timing is what
+``train`` spends per epoch; only the loop over epochs is the harness's, so that it can
+interleave implementations.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..engines import make_engine, run_epoch
 from ..initializers import initialize_parameters
 from ..optimizers import get_optimizer
 from ..rng import RandomState
+from ..threads import Threads
 from .cases import Case, make_data
 from .harness import Unavailable
 
@@ -24,7 +26,7 @@ class XpnetRunner:
     """``xpnet`` on ``backend`` (a name), ``dtype``, with engine ``engine``."""
 
     def __init__(self, case: Case, backend: str, dtype: str = "float32", *, engine: str = "auto",
-                 device: Any = None, seed: int = 0) -> None:
+                 device: Any = None, seed: int = 0, threads: int | None = None) -> None:
         try:
             be = get_backend(backend, device=device)
         except BackendUnavailableError as exc:
@@ -44,10 +46,13 @@ class XpnetRunner:
                                   keep_prob=1.0, rng=self.rng)
         self.engine.load_data(be.asarray(data.X, dtype=dt), be.asarray(data.Y, dtype=dt))
         self.m, self.batch = case.m, case.batch
+        # the BLAS threads as train(threads=threads) sets them (None: xpnet chooses)
+        self.threads = Threads.for_run(threads, be.name, case.layer_dims, case.batch)
 
     def epoch(self) -> float:
-        total = run_epoch(self.engine, self.rng, self.m, self.batch)
-        return float(total) / self.m  # the one host synchronisation of the epoch
+        with self.threads:
+            total = run_epoch(self.engine, self.rng, self.m, self.batch, threads=self.threads)
+            return float(total) / self.m  # the one host synchronisation of the epoch
 
 
 def cuda_device_for_torch() -> str:

@@ -25,12 +25,15 @@ from ..backend import Backend
 from ..minibatches import batch_bounds, shuffled_indices
 from ..optimizers import Optimizer
 from ..rng import RandomState
+from ..threads import Threads
 from ..validation import check_choice
 from .generic import GenericEngine
 
 #: Fast engines by name: the module that defines each (as ``ENGINE``), imported on first use.
 FAST_ENGINES: dict[str, str] = {
     "numpy": "xpnet.engines.numpy",
+    "jax": "xpnet.engines.jax",
+    "torch": "xpnet.engines.torch",
 }
 
 #: ``"auto"`` picks a fast engine when one supports the run; the others force one engine.
@@ -129,8 +132,9 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
 
     ``"auto"`` picks the fast engine registered for ``backend`` when its
     ``unsupported_reason`` says it can run this network and optimizer (and, when ``weighted``,
-    its ``sample_weights`` attribute says it weighs examples), else the generic reference; a
-    fast engine's name forces it and raises a ``ValueError`` saying why when it cannot run;
+    its ``sample_weights`` attribute says it weighs examples; and its class does not set
+    ``auto = False``: an engine only worth forcing), else the generic reference; a fast
+    engine's name forces it and raises a ``ValueError`` saying why when it cannot run;
     ``"generic"`` forces the reference.
     """
     engine = check_choice("engine", engine, ("auto", "generic", *FAST_ENGINES))
@@ -138,7 +142,8 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
                               "stats": stats}
     if engine == "auto":
         cls = fast_engine_for(backend)
-        if (cls is not None and cls.unsupported_reason(backend, arch, optimizer) is None
+        if (cls is not None and getattr(cls, "auto", True)
+                and cls.unsupported_reason(backend, arch, optimizer) is None
                 and (not weighted or getattr(cls, "sample_weights", False))):
             return cls(backend, params, arch, optimizer, **kwargs)
     elif engine != "generic":  # forced: the engine raises a ValueError saying why it cannot run
@@ -151,11 +156,13 @@ def make_engine(engine: str, backend: Backend, params: dict[str, Any], arch: Arc
 
 
 def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int, *, shuffle: bool = True,
-              on_batch: Callable[[int, int], None] | None = None) -> Any:
+              on_batch: Callable[[int, int], None] | None = None,
+              threads: Threads | None = None) -> Any:
     """One pass over the ``m`` training examples in batches of ``batch``: a fresh shuffle from
     ``rng`` (moved to the device once; none for a full batch, nor with ``shuffle=False``, which
-    takes the examples in their order), ``engine.step`` per batch, then
-    ``on_batch(batches done, batches in the epoch)`` (progress bars; it must not read the device).
+    takes the examples in their order), ``engine.step`` per batch (through ``threads.step``,
+    which sets and tunes the BLAS threads, when given), then ``on_batch(batches done, batches
+    in the epoch)`` (progress bars; it must not read the device).
 
     Returns the summed cost of the epoch as a 0-d device array: nothing is read back yet.
     Overflows compute to inf/NaN without NumPy warnings (``train`` checks for them after the
@@ -170,7 +177,8 @@ def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int, *, shuffle: 
     n = -(-m // batch)
     with engine.backend.library.quiet():
         for i, (a, b) in enumerate(batch_bounds(m, batch)):
-            c = engine.step(order, a, b)
+            c = (engine.step(order, a, b) if threads is None
+                 else threads.step(engine.step, order, a, b))
             total = c if total is None else total + c
             if on_batch is not None:
                 on_batch(i + 1, n)

@@ -88,13 +88,30 @@ class GenericEngine:
             idx = order[a:b]
             Xb, Yb = xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
             wb = None if wb is None else xp.take(wb, idx, axis=1)
-        AL, caches = _forward(xp, Xb, self._params, self.acts, training=True,
-                              keep_prob=self.keep_prob, rng=self.rng, backend=self.backend)
-        c = cost_array(xp, AL, Yb, self.arch.output, logits=caches[-1].Z, params=self._params,
-                       lambd=self.lambd, sample_weight=wb)
-        grads = _backward(xp, AL, Yb, caches, self.acts, lambd=self.lambd,
-                          keep_prob=self.keep_prob, sample_weight=wb)
-        if self._stats:
-            self._stats = running_stats(self._stats, caches)
-        self._params = self.optimizer.step(self._params, grads)
+        self._params, c, self._stats = train_step(
+            xp, Xb, Yb, self._params, self.optimizer, self.arch, lambd=self.lambd,
+            keep_prob=self.keep_prob, rng=self.rng, backend=self.backend, sample_weight=wb,
+            stats=self._stats)
         return c * (b - a)
+
+
+def train_step(xp: Any, Xb: Any, Yb: Any, params: dict[str, Any], optimizer: Optimizer,
+               arch: Architecture, *, lambd: float, keep_prob: float, rng: Any,
+               backend: Backend, sample_weight: Any = None, stats: dict[str, Any] | None = None
+               ) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """One step of the reference engine on the batch ``Xb`` (n_x, m_b), ``Yb`` (n_y, m_b), with
+    the examples' weights ``sample_weight`` (1, m_b) or ``None``: returns the new parameters,
+    the batch's mean cost (a 0-d array) and the running statistics of batch-normalised layers
+    after this batch (``stats`` itself, ``{}`` without batch norm). Pure array-API code apart
+    from ``optimizer`` (whose state it advances) and ``rng`` (anything with
+    :meth:`xpnet.rng.RandomState.dropout_mask`, asked once per hidden layer in order), so that
+    a compiling engine can trace it whole (:mod:`xpnet.engines.jax`)."""
+    AL, caches = _forward(xp, Xb, params, arch.acts, training=True, keep_prob=keep_prob,
+                          rng=rng, backend=backend)
+    c = cost_array(xp, AL, Yb, arch.output, logits=caches[-1].Z, params=params, lambd=lambd,
+                   sample_weight=sample_weight)
+    grads = _backward(xp, AL, Yb, caches, arch.acts, lambd=lambd, keep_prob=keep_prob,
+                      sample_weight=sample_weight)
+    if stats:
+        stats = running_stats(stats, caches)
+    return optimizer.step(params, grads), c, stats or {}
