@@ -26,6 +26,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -365,6 +366,8 @@ def search(
     finally:
         bar.close()
         runner.close()
+    if trials and all(t["status"] == "error" for t in trials):
+        raise ValueError(f"every trial of the search failed; the first: {trials[0]['error']}")
     return SearchResult(_ranked(trials, score), score, space, dict(fixed))
 
 
@@ -525,9 +528,14 @@ def run_trial(spec: Mapping[str, Any], X: np.ndarray, Y: np.ndarray, X_val: np.n
     try:
         kwargs = _train_kwargs({**spec["fixed"], **spec["params"]}, spec["n_x"], spec["n_y"],
                                spec["seed"])
-        model = train(X, Y, validation_data=(X_val, Y_val), early_stopping=True,
-                      monitor=score, restore_best=True, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = train(X, Y, validation_data=(X_val, Y_val), early_stopping=True,
+                          monitor=score, restore_best=True, **kwargs)
+        if any("(KeyboardInterrupt)" in str(w.message) for w in caught):
+            raise KeyboardInterrupt  # Ctrl-C stops the search, not only this trial
         status, error = "ok", None
+        record["warnings"] = sorted({str(w.message) for w in caught})
     except DivergenceError as exc:
         model, status, error = exc.model, "diverged", str(exc)
     except Exception as exc:  # a trial's own error is its result, not the search's
@@ -553,26 +561,25 @@ def _finite(v: Any) -> Any:
 
 def _read_results(path: str | os.PathLike | None, fingerprint: str) -> dict[str, dict]:
     """The trials already in ``path`` (none when it does not exist); a ``ValueError`` when it
-    holds another search's. A last line cut short by a crash is ignored."""
+    holds another search's. A line cut short by a crash is ignored (that trial runs again)."""
     if path is None or not os.path.exists(path):
         return {}
     done: dict[str, dict] = {}
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    for line in lines:
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            if n == len(lines):
-                continue  # written half when the search was killed: that trial runs again
-            raise ValueError(f"results file {os.fspath(path)!r}: line {n} is not JSON") from None
-        if record.get("search") != fingerprint:
+            continue  # written half when a search was killed: that trial runs again
+        if not isinstance(record, dict) or record.get("search") != fingerprint:
             raise ValueError(f"results file {os.fspath(path)!r} holds the trials of another "
                              f"search (another space, seed, score or data); pass a new file "
                              f"to start this one")
         done[record["trial"]] = record
+    if lines and not done:
+        raise ValueError(f"{os.fspath(path)!r} is not a results file of xpnet.search (no line "
+                         f"is a trial); pass a new file")
     return done
 
 
