@@ -679,7 +679,7 @@ def local_cluster(n_workers: int | None = None, threads_per_worker: int = 1) -> 
     blas = str(threads_per_worker)
     env = {k: blas for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None, env=env)
+                        host="127.0.0.1", dashboard_address=":0", env=env)
 
 
 class _Dask:
