@@ -163,10 +163,11 @@ def plot_search_scores(values: Mapping[str, Sequence[Any]], scores: Sequence[flo
             xs = [options.index(str(x)) for x in xs]
         ax.scatter(xs, scores, s=14, alpha=0.8)
         if log and log.get(name):
-            ax.set_xscale("log", base=log[name])
-            if log[name] == 2:
-                from matplotlib.ticker import ScalarFormatter
+            from matplotlib.ticker import NullFormatter, ScalarFormatter
 
+            ax.set_xscale("log", base=log[name])
+            ax.xaxis.set_minor_formatter(NullFormatter())  # labelled decades only
+            if log[name] == 2:
                 ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.set_xlabel(name)
         ax.set_ylabel(score_name)
