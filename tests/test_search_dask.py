@@ -4,6 +4,7 @@ scattered once, the same trials as in this process, and a worker killed mid-tria
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import signal
 import sys
@@ -11,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from xpnet import search as S
+S = importlib.import_module("xpnet.search")  # the module (xpnet.search is the function)
 
 distributed = pytest.importorskip(
     "distributed", reason='dask.distributed is not installed (pip install "xpnet[dask]")')
