@@ -217,3 +217,22 @@ def test_pictures(tmp_path) -> None:
     assert (tmp_path / "scores.png").stat().st_size > 0
     curves = res.plot_curves(top=2, path=tmp_path / "curves.png")
     assert len(curves.axes[0].lines) == 2
+
+
+def test_readme_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch, capsys) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Hyperparameter search\n", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1).splitlines()
+    if importlib.util.find_spec("matplotlib") is None:
+        code = code.replace("result.plot(", "(lambda path: None)(").replace(
+            "result.plot_curves(top=3, ", "(lambda path: None)(")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    # the same trials in the same order; figures may differ in the last digits with another BLAS
+    assert [line.split()[0] for line in out] == [line.split()[0] for line in shown]
+    assert len((tmp_path / "xor-search.jsonl").read_text().splitlines()) == 16
