@@ -201,6 +201,8 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="another search"):
         S.search(X, Y, SPACE, n_trials=3, seed=6, scheduler="serial", results=path)
+    with pytest.raises(ValueError, match="another search"):  # other data of the same shape
+        S.search(X + 1, Y, SPACE, n_trials=3, rounds=2, seed=5, scheduler="serial", results=path)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,

@@ -232,8 +232,9 @@ class SearchResult:
         """The arguments of :func:`xpnet.train` (besides ``X``, ``Y``) that give ``trial``
         (default: the best) again, with ``layer_dims`` built from ``depth``/``width``."""
         trial = self.best if trial is None else trial
-        n_x, n_y = trial["n_x"], trial["n_y"]
-        return _train_kwargs({**self.fixed, **trial["params"]}, n_x, n_y, trial["seed"])
+        values = {k: trial["params"][k] if isinstance(r, Range) else r
+                  for k, r in self.space.items()}  # fixed values as given, not as stored
+        return _train_kwargs({**self.fixed, **values}, trial["n_x"], trial["n_y"], trial["seed"])
 
     def table(self, top: int | None = 10) -> str:
         """The trials sorted by score as a text table (``top=None``: all of them)."""
@@ -336,7 +337,7 @@ def search(
     n_x, n_y = data[0].shape[0], data[1].shape[0]
     runner = _runner(scheduler, n_workers, threads_per_worker, retries)
 
-    fingerprint = _fingerprint(space, fixed, seed, score, n_x, n_y)
+    fingerprint = _fingerprint(space, fixed, seed, score, data)
     done = _read_results(results, fingerprint)
     ranged = {k: v for k, v in space.items() if isinstance(v, Range)}
     bar = _progress(progress, sum(counts))
@@ -454,13 +455,16 @@ def _split(X: Any, Y: Any, validation_data: Any, fraction: float, seed: int
 
 
 def _fingerprint(space: Mapping[str, Any], fixed: Mapping[str, Any], seed: int, score: str,
-                 n_x: int, n_y: int) -> str:
-    """What identifies a search in its results file: its space, its seed, its score, the
-    shapes of its data and its fixed arguments that are plain values."""
+                 data: Data) -> str:
+    """What identifies a search in its results file: its space, its seed, its score, its data
+    (training and validation arrays, by content) and its fixed arguments that are plain values."""
     plain = {k: v for k, v in fixed.items() if isinstance(v, (str, int, float, bool, type(None)))}
-    text = repr((sorted((k, repr(v)) for k, v in space.items()), sorted(plain.items()),
-                 seed, score, n_x, n_y))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr((sorted((k, repr(v)) for k, v in space.items()),
+                                  sorted(plain.items()), seed, score)).encode())
+    for A in data:
+        digest.update(repr((A.shape, A.dtype.str)).encode())
+        digest.update(np.ascontiguousarray(A).data)
+    return digest.hexdigest()[:16]
 
 
 def _draw(space: Mapping[str, Any], current: Mapping[str, Range], seed: int, r: int, i: int,
