@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -238,3 +239,11 @@ def test_readme_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch, cap
     # the same trials in the same order; figures may differ in the last digits with another BLAS
     assert [line.split()[0] for line in out] == [line.split()[0] for line in shown]
     assert len((tmp_path / "xor-search.jsonl").read_text().splitlines()) == 16
+
+
+def test_workers_fit_in_the_cores(monkeypatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert S.worker_count(None, 1) == 8 and S.worker_count(None, 3) == 2
+    assert S.worker_count(2, 4) == 2
+    with pytest.warns(UserWarning, match="3 workers x 4 BLAS threads is more than the 8 cores"):
+        assert S.worker_count(3, 4) == 3

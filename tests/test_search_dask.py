@@ -87,3 +87,11 @@ def test_a_worker_killed_mid_trial_costs_a_retry_not_the_search(tmp_path, n_work
     assert len(path.read_text().splitlines()) == 3
     serial = S.search(X, Y, SPACE, n_trials=3, seed=4, scheduler="serial")
     assert [t["score"] for t in res.trials] == [t["score"] for t in serial.trials]
+
+
+def test_the_default_local_cluster_is_started_and_closed(tmp_path) -> None:
+    X, Y = xor_data()
+    res = S.search(X, Y, SPACE, n_trials=2, seed=2, n_workers=1, results=tmp_path / "r.jsonl")
+    serial = S.search(X, Y, SPACE, n_trials=2, seed=2, scheduler="serial")
+    assert [t["score"] for t in res.trials] == [t["score"] for t in serial.trials]
+    assert len({t["worker"] for t in res.trials}) == 1

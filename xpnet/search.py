@@ -671,15 +671,26 @@ def _runner(scheduler: Any, n_workers: int | None, threads: int, retries: int) -
     return _Dask(scheduler, n_workers, threads, retries)
 
 
+def worker_count(n_workers: int | None, threads_per_worker: int) -> int:
+    """``n_workers``, or as many as fit in the cores with ``threads_per_worker`` each; a
+    warning when the ones asked for do not fit."""
+    cores = os.cpu_count() or 1
+    if n_workers is None:
+        return max(1, cores // threads_per_worker)
+    if n_workers * threads_per_worker > cores:
+        warnings.warn(f"{n_workers} workers x {threads_per_worker} BLAS threads is more than "
+                      f"the {cores} cores: they will slow each other down", UserWarning,
+                      stacklevel=4)
+    return n_workers
+
+
 def local_cluster(n_workers: int | None = None, threads_per_worker: int = 1) -> Any:
     """A ``distributed.LocalCluster`` of worker processes on 127.0.0.1 with
     ``n_workers × threads_per_worker ≤ cores`` (one worker thread each, whose BLAS uses
     ``threads_per_worker`` threads)."""
     from distributed import LocalCluster
 
-    cores = os.cpu_count() or 1
-    if n_workers is None:
-        n_workers = max(1, cores // threads_per_worker)
+    n_workers = worker_count(n_workers, threads_per_worker)
     blas = str(threads_per_worker)
     env = {k: blas for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
