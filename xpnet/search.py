@@ -297,7 +297,8 @@ def search(
     progress: bool | None = None,
     **fixed: Any,
 ) -> SearchResult:
-    """Random search over ``space`` for a network on ``X`` (n_x, m) and ``Y`` (n_y, m).
+    """Random search over ``space`` for a network on ``X`` (n_x, m) and ``Y`` (n_y, m) (one-hot
+    for several classes); returns a :class:`SearchResult`, its trials best first.
 
     - ``space``: ``{name: value}`` where a value is a range (:class:`LogUniform`,
       :class:`Uniform`, :class:`IntUniform`, :class:`PowerOfTwo`, :class:`OneMinusLogUniform`,
@@ -330,7 +331,7 @@ def search(
     rounds = check_int("rounds", rounds, minimum=1)
     counts = _check_counts(n_trials, rounds)
     retries = check_int("retries", retries, minimum=0)
-    score = _check_score(score, Y)
+    score = _check_score(score)
     keep = None if keep is None else check_int("keep", keep, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     data = _split(X, Y, validation_data, validation_split, seed)
@@ -411,7 +412,7 @@ def _check_counts(n_trials: Any, rounds: int) -> list[int]:
     return [check_int("n_trials", n_trials, minimum=1)] * rounds
 
 
-def _check_score(score: Any, Y: Any) -> str:
+def _check_score(score: Any) -> str:
     if score is None:
         return "val_cost"
     return check_choice("score", score, SCORES)
