@@ -26,7 +26,7 @@ SPACE = {"learning_rate": S.LogUniform(1e-4, 1e-2), "width": S.IntUniform(16, 64
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=12)
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     ap.add_argument("--serial", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
