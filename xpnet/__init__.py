@@ -33,6 +33,16 @@ from .optimizers import GD, OPTIMIZERS, Adam, Momentum, Optimizer, RMSProp, get_
 from .preprocessing import one_hot
 from .rng import RandomState
 from .schedules import ExponentialDecay, InverseTimeDecay
+from .search import (
+    Choice,
+    IntUniform,
+    LogUniform,
+    OneMinusLogUniform,
+    PowerOfTwo,
+    SearchResult,
+    Uniform,
+    search,
+)
 from .training import DivergenceError, train
 
 if TYPE_CHECKING:
@@ -44,6 +54,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS",
     "BACKENDS",
+    "Choice",
+    "IntUniform",
+    "LogUniform",
+    "OneMinusLogUniform",
+    "PowerOfTwo",
+    "SearchResult",
+    "Uniform",
     "DivergenceError",
     "GD",
     "GradientCheck",
@@ -73,6 +90,7 @@ __all__ = [
     "load",
     "one_hot",
     "random_mini_batches",
+    "search",
     "synchronize",
     "to_numpy",
     "train",

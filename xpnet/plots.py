@@ -195,3 +195,36 @@ def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predictions: np.ndarray, *,
         ax.set_title(f"predicted {p}\ntrue {t}", fontsize=8)
         ax.axis("off")
     return _finish(fig, path)
+
+
+def plot_search_scores(values: Mapping[str, Sequence[Any]], scores: Sequence[float], *,
+                       log: Mapping[str, int] | None = None, score_name: str = "score",
+                       columns: int = 3, fig: Any = None,
+                       path: str | os.PathLike | None = None) -> Any:
+    """A hyperparameter search: the score of each trial against each hyperparameter
+    (``values[name]``, one per trial), one panel per name, with a log axis of base ``log[name]``
+    where it is given and not 0 (2 for powers of two, whose ticks are then plain numbers).
+    Choices (strings) are placed at one position per option."""
+    names = list(values)
+    rows = max(1, -(-len(names) // columns))
+    if fig is None:
+        fig = _figure((3.2 * min(columns, max(1, len(names))), 2.8 * rows))
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        xs = list(values[name])
+        if any(isinstance(x, str) for x in xs):
+            options = sorted({str(x) for x in xs})
+            ax.set_xticks(range(len(options)), options)
+            xs = [options.index(str(x)) for x in xs]
+        ax.scatter(xs, scores, s=14, alpha=0.8)
+        if log and log.get(name):
+            from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+            ax.set_xscale("log", base=log[name])
+            ax.xaxis.set_minor_formatter(NullFormatter())  # labelled decades only
+            if log[name] == 2:
+                ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.set_xlabel(name)
+        ax.set_ylabel(score_name)
+        ax.grid(alpha=0.3)
+    return _finish(fig, path)

@@ -1,5 +1,5 @@
-"""The ``xpnet`` command line: ``train``, ``predict``, ``info``, ``export``, ``reproduce`` and
-``bench``.
+"""The ``xpnet`` command line: ``train``, ``predict``, ``info``, ``export``, ``search``,
+``reproduce`` and ``bench``.
 
 ``xpnet COMMAND --help`` documents every option. A failure prints one line,
 ``xpnet: error: ...``, and exits with status 2; ``--debug`` shows the traceback instead.
@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("xpnet.cli.predict", "classify your own pictures with a saved model"),
     "info": ("xpnet.cli.info", "summarise a saved model"),
     "export": ("xpnet.cli.export", "write a saved model as ONNX"),
+    "search": ("xpnet.cli.search", "random hyperparameter search, in parallel on Dask"),
     "reproduce": ("xpnet.reproduce", "train the course's networks and compare with its numbers"),
     "bench": ("xpnet.benchmarks", "time training on each backend"),
 }
