@@ -404,3 +404,14 @@ def test_readme_batch_norm_example_runs(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == str(["W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"])
     assert lines[2].startswith("[True, True, False] ")
+
+
+def test_validation_and_early_stopping_use_the_running_statistics(data):
+    """The validation pass is inference: it uses the running statistics, as predict does."""
+    X, Y = data
+    model = xpnet.train(X, Y, [X.shape[0], 6, 4, 1], batch_norm=True, num_epochs=8,
+                        mini_batch_size=16, validation_split=0.25, early_stopping=True,
+                        restore_best=True, dtype="float64")
+    assert len(model.history["val_cost"]) == len(model.costs)
+    best = model.config["best_epoch"]
+    assert np.isfinite(model.history["val_cost"][best])

@@ -151,8 +151,6 @@ def test_a_run_stopped_early_prints_its_last_epoch_line(capsys, tmp_path):
     (["--val-fraction", "0.001"], "--val-fraction 0.001 of the 16 training examples holds out "
                                   "none; give a larger fraction"),
     (["--patience", "0"], "argument --patience: '0' is not a positive whole number"),
-    (["--val-fraction", "0.2", "--batch-norm"], "--val-fraction does not work with --batch-norm "
-                                                "yet"),
 ])
 def test_mistakes_name_the_flag(capsys, tmp_path, argv, message):
     data = quadrants_csv(tmp_path / "quad.csv", m=20)
@@ -274,3 +272,14 @@ def test_ctrl_c_with_patience_is_an_interruption_not_early_stopping(tmp_path):
         f"that end by themselves) is saved in {tmp_path / 'm.npz'}")
     model = xpnet.load(tmp_path / "m.npz")
     assert model.config["validation_accuracy"] is not None and "best_epoch" not in model.config
+
+
+def test_threads_fixes_the_blas_threads_of_the_run(capsys, tmp_path):
+    pytest.importorskip("threadpoolctl")
+    out_path = tmp_path / "m.npz"
+    assert main(["train", "football", "--layers", "2,4,1", "--epochs", "2", "--threads", "1",
+                 "--quiet", "--out", str(out_path)]) == 0
+    assert xpnet.load(out_path).config["threads"] in (1, "1")
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "football", "--layers", "2,4,1", "--threads", "0", "--out", str(out_path)])
+    assert exit_.value.code == 2 and "--threads" in capsys.readouterr().err

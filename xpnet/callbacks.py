@@ -229,11 +229,11 @@ class Monitor:
 
     def _evaluate(self) -> dict[str, float]:
         assert self.val_eval is not None
-        params = self.eng.params
-        v_loss, v_score = self.val_eval.sums(params)
+        params, stats = self.eng.params, self.eng.stats
+        v_loss, v_score = self.val_eval.sums(params, stats)
         named = {"val_loss_sum": v_loss, f"val_{self.metric}": v_score}
         if self.train_eval is not None:
-            named[self.metric] = self.train_eval.sums(params)[1]
+            named[self.metric] = self.train_eval.sums(params, stats)[1]
         values = read_metrics(self.eng.backend, named)  # the one read of this evaluation
         values["val_cost"] = values.pop("val_loss_sum") / self.val_eval.m
         return values

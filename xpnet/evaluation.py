@@ -45,8 +45,10 @@ class Evaluator:
             D = Y - mean
             self.sst = xp.sum(D * D if w is None else D * D * w, axis=1)
 
-    def sums(self, params: dict[str, Any]) -> tuple[Any, Any]:
-        """``(Σ w·loss, metric)`` as 0-d device arrays (nothing is read back)."""
+    def sums(self, params: dict[str, Any], stats: dict[str, Any] | None = None
+             ) -> tuple[Any, Any]:
+        """``(Σ w·loss, metric)`` of the network at inference (with the running statistics
+        ``stats`` of its batch-normalised layers) as 0-d device arrays (nothing is read back)."""
         xp, arch = self.backend.xp, self.arch
         loss: Any = None
         score: Any = None
@@ -54,7 +56,7 @@ class Evaluator:
             b = min(a + CHUNK, self.m)
             X, Y = self.X[:, a:b], self.Y[:, a:b]
             w = None if self.w is None else self.w[:, a:b]
-            AL, caches = _forward(xp, X, params, arch.acts)
+            AL, caches = _forward(xp, X, params, arch.acts, stats=stats)
             c = loss_sum_from_logits(xp, caches[-1].Z, Y, arch.output, w)
             s = self._score_sum(xp, AL, Y, w)
             loss = c if loss is None else loss + c

@@ -71,7 +71,7 @@ TRAIN_OPTIONS = {"layer_dims": "--layers", "activations": "--activation",
                  "backend": "--backend", "device": "--device", "checkpoint": "--checkpoint",
                  "checkpoint_every": "--checkpoint-every", "resume": "--resume",
                  "validation_data": "--val-fraction", "n_iter_no_change": "--patience",
-                 "restore_best": "--restore-best", "verbose": "--verbose"}
+                 "restore_best": "--restore-best", "verbose": "--verbose", "threads": "--threads"}
 #: ``--patience``: an epoch counts as an improvement when it beats the best by more than this
 #: (scikit-learn's ``tol``).
 TOL = 1e-4
@@ -141,6 +141,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="a device of the backend, such as 0 or "
                    "cuda:0 (default: the backend's own)")
     p.add_argument("--dtype", choices=DTYPES, default="float32", help="default: %(default)s")
+    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                   help="BLAS threads for this run (default: xpnet chooses: one for small "
+                   "products, else the faster of 1 and all, timed on the first steps)")
     p.add_argument("--seed", type=count, default=0, help="seed of the initial weights, the "
                    "batch order, dropout and the test split (default: %(default)s)")
     p.add_argument("--lr-schedule", type=lr_schedule, default=None, metavar="SCHEDULE",
@@ -277,11 +280,6 @@ def check_options(args: argparse.Namespace) -> int:
         check_output_path(args.checkpoint, "--checkpoint")
     elif args.checkpoint_every is not None:
         raise CLIError("--checkpoint-every needs --checkpoint PATH, the file to save to")
-    if args.val_fraction and args.batch_norm:  # xpnet.train's validation fails on them
-        raise CLIError("--val-fraction does not work with --batch-norm yet: the validation "
-                       "pass of xpnet.train does not use batch norm's running statistics; "
-                       "use --patience/--restore-best without --val-fraction (they then "
-                       "watch the training cost)")
     try:  # the library and the device, before the data is read
         get_backend(args.backend, device=_device(args.device))
     except (ValueError, TypeError, ImportError) as exc:
@@ -422,7 +420,7 @@ def _train(args: argparse.Namespace, data: TrainingData, layers: list[int],
                           validation_data=None if val is None else (val.x, val.y),
                           early_stopping=args.patience is not None,
                           n_iter_no_change=args.patience or 10, tol=TOL,
-                          restore_best=args.restore_best, verbose=0)
+                          restore_best=args.restore_best, verbose=0, threads=args.threads)
     except DivergenceError as err:
         diverged, model = err, err.model
     except (ValueError, TypeError, ImportError) as exc:  # a setting: name the option
