@@ -32,6 +32,7 @@ from ..backend import Backend
 from ..network import initial_stats
 from ..optimizers import Optimizer
 from ..rng import RandomState
+from ._support import backend_and_optimizer_reason, refuse_unsupported
 
 
 class FlatLayout:
@@ -161,11 +162,10 @@ class FlatEngine:
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
                            optimizer: Optimizer) -> str | None:
         """Why this engine cannot run this configuration, or ``None`` when it can."""
-        if backend.name != cls.backend_name:
-            return (f"it runs on {cls.backend_name} arrays only (backend is {backend.name!r})")
-        if type(optimizer) not in cls.optimizer_kernels:
-            names = ", ".join(k.__name__ for k in cls.optimizer_kernels)
-            return f"optimizer {type(optimizer).__name__} is not one of {names}"
+        reason = backend_and_optimizer_reason(cls.backend_name, cls.optimizer_kernels, backend,
+                                              optimizer)
+        if reason is not None:
+            return reason
         for layer, act in zip(arch.layers[:-1], arch.acts[:-1], strict=True):
             if type(act) not in cls.hidden:
                 return f"hidden activation {act!r} of layer {layer.index} has no kernel"
@@ -178,9 +178,7 @@ class FlatEngine:
     def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
                  optimizer: Optimizer, *, lambd: float, keep_prob: float,
                  rng: RandomState, stats: dict[str, Any] | None = None) -> None:
-        reason = self.unsupported_reason(backend, arch, optimizer)
-        if reason is not None:
-            raise ValueError(f"engine={self.name!r} cannot run this configuration: {reason}")
+        refuse_unsupported(self.name, self.unsupported_reason(backend, arch, optimizer))
         self.backend = backend
         self.xp = xp = backend.xp
         self.arch = arch

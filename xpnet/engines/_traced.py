@@ -33,6 +33,7 @@ from ..architecture import Architecture
 from ..backend import Backend
 from ..optimizers import GD, Adam, Momentum, Optimizer, RMSProp
 from ..rng import RandomState
+from ._support import backend_and_optimizer_reason, refuse_unsupported
 from .generic import train_step
 
 
@@ -61,11 +62,10 @@ class TracedEngine:
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
                            optimizer: Optimizer) -> str | None:
         """Why this engine cannot run this configuration, or ``None`` when it can."""
-        if backend.name != cls.backend_name:
-            return f"it runs on {cls.backend_name} arrays only (backend is {backend.name!r})"
-        if type(optimizer) not in cls.optimizers:
-            names = ", ".join(k.__name__ for k in cls.optimizers)
-            return f"optimizer {type(optimizer).__name__} is not one of {names}"
+        reason = backend_and_optimizer_reason(cls.backend_name, cls.optimizers, backend,
+                                              optimizer)
+        if reason is not None:
+            return reason
         if arch.has_batch_norm:
             return "batch norm is not traced yet (its running statistics would be state)"
         return None
@@ -73,9 +73,7 @@ class TracedEngine:
     def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
                  optimizer: Optimizer, *, lambd: float, keep_prob: float,
                  rng: RandomState, stats: dict[str, Any] | None = None) -> None:
-        reason = self.unsupported_reason(backend, arch, optimizer)
-        if reason is not None:
-            raise ValueError(f"engine={self.name!r} cannot run this configuration: {reason}")
+        refuse_unsupported(self.name, self.unsupported_reason(backend, arch, optimizer))
         self.backend = backend
         self.xp = backend.xp
         self.arch = arch
