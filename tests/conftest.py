@@ -75,3 +75,16 @@ def rng() -> np.random.Generator:
 def host(x) -> np.ndarray:
     """NumPy copy of a backend array (for assertions)."""
     return xpnet.to_numpy(x)
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """The matplotlib figures saved during the test, in order (they are still written)."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (saved.append(fig),
+                                                                 real(fig, *a, **k)))
+    return saved

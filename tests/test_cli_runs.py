@@ -287,14 +287,8 @@ def test_resume_with_another_network_names_the_flags(capsys, tmp_path):
 
 
 def test_plot_has_whole_epoch_ticks_and_the_accuracies_in_its_title(capsys, tmp_path,
-                                                                     monkeypatch):
-    pytest.importorskip("matplotlib")
-    from matplotlib.figure import Figure
-
-    saved = []
-    real = Figure.savefig
-    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (saved.append(fig),
-                                                                 real(fig, *a, **k)))
+                                                                     saved_figures):
+    saved = saved_figures
     data = quadrants_csv(tmp_path / "quad.csv", m=40)
     code, out, _ = run(capsys, "train", str(data), "--layers", "2,4,1", "--epochs", "5", "--out",
                        str(tmp_path / "m.npz"), "--plot", str(tmp_path / "cost.svg"), "--quiet")

@@ -185,14 +185,8 @@ def test_the_bar_shows_the_validation_cost_and_accuracy_from_epoch_0(tmp_path):
 
 # -- --plot -------------------------------------------------------------------------------------
 def test_plot_has_training_and_validation_curves_of_cost_and_accuracy(capsys, tmp_path,
-                                                                      monkeypatch):
-    pytest.importorskip("matplotlib")
-    from matplotlib.figure import Figure
-
-    saved = []
-    real = Figure.savefig
-    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (saved.append(fig),
-                                                                 real(fig, *a, **k)))
+                                                                      saved_figures):
+    saved = saved_figures
     data = quadrants_csv(tmp_path / "quad.csv", m=200)
     code, out, err = run(capsys, *train_args(data, tmp_path, "--epochs", "3000", "--val-fraction",
                                              "0.25", "--patience", "5", "--restore-best",
