@@ -43,6 +43,7 @@ from .search import (
     Uniform,
     search,
 )
+from .streaming import DiskArray, Streaming
 from .training import DivergenceError, train
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ __all__ = [
     "PowerOfTwo",
     "SearchResult",
     "Uniform",
+    "DiskArray",
     "DivergenceError",
     "GD",
     "GradientCheck",
@@ -78,6 +80,7 @@ __all__ = [
     "RMSProp",
     "RandomState",
     "StopTraining",
+    "Streaming",
     "available_backends",
     "backward",
     "compute_cost",

@@ -35,7 +35,7 @@ from .backend import (
 )
 from .callbacks import Monitor, check_callbacks, check_monitor, check_save_best
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .engines import Engine, make_engine, run_epoch
+from .engines import Engine, make_engine, run_epoch, run_streamed_epoch
 from .evaluation import Evaluator, class_labels, example_weights, normalised, split_indices
 from .files import check_writable
 from .initializers import INITS, initialize_parameters
@@ -43,6 +43,14 @@ from .model import Model
 from .optimizers import Optimizer, get_optimizer
 from .preprocessing import one_hot
 from .rng import RandomState
+from .streaming import (
+    DiskArray,
+    StreamedData,
+    Streaming,
+    check_streaming,
+    read_whole,
+    stream_settings,
+)
 from .threads import Threads, check_threads
 from .validation import (
     check_callable,
@@ -127,6 +135,7 @@ def train(
     sample_weight: Any = None,
     class_weight: Any = None,
     threads: int | None = None,
+    streaming: bool | Streaming | None = None,
 ) -> Model:
     """Train an L-layer network on ``X`` (n_x, m) and ``Y`` (n_y, m); return a :class:`Model`.
 
@@ -216,6 +225,16 @@ def train(
       the faster of one and several, timed on the first steps and again every 30 s, because
       on a busy machine several BLAS threads make every product wait for a descheduled one
       (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
+    - ``streaming``: training data larger than memory (:mod:`xpnet.streaming`). ``X`` may be
+      an array that stays on disk: an h5py ``Dataset``, a NumPy ``memmap``, a Zarr array, a
+      ``dask.array`` (all ``(features, examples)``) or :class:`xpnet.DiskArray` (also for files
+      that hold one example after another). ``None`` streams such arrays: mini-batches are
+      read, shuffled within windows of blocks (``xpnet.Streaming`` tunes that) and moved to
+      the device by a background thread, ahead of the step; ``Y`` and the weights are read
+      into memory. ``True`` streams in-memory arrays as well, ``False`` reads on-disk arrays
+      into memory first. Streamed runs do not take ``validation_split`` (pass
+      ``validation_data``, which is held in memory) and record no training metric;
+      ``Model.config["streaming"]`` says how the data were read.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
@@ -242,20 +261,38 @@ def train(
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose}")
     every = _check_checkpointing(checkpoint, checkpoint_every, resume, params)
     threads = check_threads(threads)
+    settings = stream_settings(check_streaming(streaming), X)
+    if settings is None:
+        X = read_whole(X)
+    elif monitor in ("accuracy", "r2"):
+        raise ValueError(f"monitor={monitor!r} needs the training metric, which streamed "
+                         "training does not compute (it would take a pass over the data on "
+                         "disk); monitor 'cost' or a validation metric")
     rng = RandomState(seed)
-    be = _data_backend(backend, device, X, Y)
+    be = _data_backend(backend, device, X if settings is None else None, Y)
     dt = be.dtype(dtype)
     opt = _optimizer_copy(optimizer, learning_rate, arch)
     lr0 = opt.learning_rate
     _check_fits(arch, be, dt, opt)
 
-    X_d, Y_d = _training_data(be, X, Y, arch, dt)
-    data = _held_out(be, arch, dt, X_d, Y_d, seed, validation_data, validation_split,
-                     sample_weight, class_weight)
-    X_d, Y_d, w_d, val_eval, train_eval = data.X, data.Y, data.w, data.val_eval, data.train_eval
-    del data
-    m = X_d.shape[1]
-    batch = _check_batch_size(mini_batch_size, m)
+    stream: StreamedData | None = None
+    if settings is not None:
+        stream, val_eval = _streamed(be, arch, dt, X, Y, mini_batch_size, settings,
+                                     validation_data, validation_split, sample_weight,
+                                     class_weight)
+        X_d = Y_d = w_d = train_eval = None
+        m, batch = stream.m, stream.batch
+        weighted = stream.w is not None
+    else:
+        X_d, Y_d = _training_data(be, X, Y, arch, dt)
+        data = _held_out(be, arch, dt, X_d, Y_d, seed, validation_data, validation_split,
+                         sample_weight, class_weight)
+        X_d, Y_d, w_d = data.X, data.Y, data.w
+        val_eval, train_eval = data.val_eval, data.train_eval
+        del data
+        m = X_d.shape[1]
+        batch = _check_batch_size(mini_batch_size, m)
+        weighted = w_d is not None
     if arch.has_batch_norm and batch < 2:
         raise ValueError(
             f"batch_norm needs mini-batches of at least 2 examples (the variance of one example "
@@ -289,8 +326,11 @@ def train(
                   backend=be, dtype=dtype_name(dt), config=config, optimizer=opt)
 
     eng = make_engine(engine, be, params, arch, opt, lambd=lambd, keep_prob=keep_prob, rng=rng,
-                      weighted=w_d is not None, stats=stats)
-    eng.load_data(X_d, Y_d, w_d)
+                      weighted=weighted, stats=stats)
+    if stream is None:
+        eng.load_data(X_d, Y_d, w_d)
+    else:  # the engine gets one mini-batch at a time (engines.run_streamed_epoch)
+        model.config["streaming"] = stream.describe(bool(shuffle))
     # from here on the engine holds the only copy of the training data (and, with validation,
     # the evaluator that measures the training metric)
     del X_d, Y_d, w_d
@@ -314,7 +354,7 @@ def train(
 
     policy = Threads.for_run(threads, be.name, dims, batch)
     loop = _Loop(eng, model, rng, m, batch, lr0, lr_schedule, on_nan, checkpoint, every,
-                 mon, bool(shuffle), policy)
+                 mon, bool(shuffle), policy, stream)
     start = time.perf_counter()
     with policy:
         try:
@@ -336,8 +376,10 @@ class _Loop:
     def __init__(self, eng: Engine, model: Model, rng: RandomState, m: int, batch: int,
                  lr0: float, lr_schedule: Callable[[float, int], float] | None, on_nan: str,
                  checkpoint: str | os.PathLike | None, every: int | None, monitor: Monitor,
-                 shuffle: bool, threads: Threads | None = None) -> None:
+                 shuffle: bool, threads: Threads | None = None,
+                 stream: StreamedData | None = None) -> None:
         self.eng, self.model, self.rng = eng, model, rng
+        self.stream = stream
         self.monitor, self.shuffle = monitor, shuffle
         self.threads = threads
         self.opt = model.optimizer
@@ -395,8 +437,12 @@ class _Loop:
         if self.lr_schedule is not None:
             self.opt.learning_rate = check_positive(
                 f"lr_schedule(lr0, {epoch})", self.lr_schedule(self.lr0, epoch))
-        total = run_epoch(self.eng, self.rng, self.m, self.batch, shuffle=self.shuffle,
-                          on_batch=self.monitor.on_batch, threads=self.threads)
+        if self.stream is not None:
+            total = run_streamed_epoch(self.eng, self.stream, self.rng, shuffle=self.shuffle,
+                                       on_batch=self.monitor.on_batch, threads=self.threads)
+        else:
+            total = run_epoch(self.eng, self.rng, self.m, self.batch, shuffle=self.shuffle,
+                              on_batch=self.monitor.on_batch, threads=self.threads)
         xp = self.eng.backend.xp
         finite = _all_finite(xp, [*self.eng.params.values(), *self.eng.stats.values()])
         state = self.eng.state_dict()
@@ -516,7 +562,7 @@ def _validation_data(be: Backend, arch: Architecture, dt: Any, value: Any
         raise TypeError("validation_data must be a tuple (X_val, Y_val) or (X_val, Y_val, "
                         f"sample_weight_val), got {type(value).__name__}")
     try:
-        X_v, Y_v = _training_data(be, value[0], value[1], arch, dt)
+        X_v, Y_v = _training_data(be, read_whole(value[0]), value[1], arch, dt)
         w = None if len(value) == 2 else example_weights(
             be, value[2], None, None, X_v.shape[1], dt, arch.output)
     except (TypeError, ValueError) as exc:
@@ -558,20 +604,62 @@ def _training_data(be: Backend, X: Any, Y: Any, arch: Architecture, dt: Any
     lays it out in the training dtype as it needs, in one copy.
     """
     xp = be.xp
-    dims, output = arch.layer_dims, arch.output
+    dims = arch.layer_dims
     X_d = as_training_data(be, "X", X, dt)
     check_input_rows(X_d, dims[0], "layer_dims[0]")
     m = check_examples(X_d)
     check_finite_as(xp, "X", X_d, dt)
-    Y_d = as_data(be, "Y", Y)
+    return X_d, _targets(be, Y, arch, dt, m)
+
+
+def _targets(be: Backend, Y: Any, arch: Architecture, dt: Any, m: int) -> Any:
+    """The targets ``Y`` (n_y, m) on ``be`` after every check (integer class labels for a
+    softmax output one-hot encoded)."""
+    xp = be.xp
+    dims, output = arch.layer_dims, arch.output
+    Y_d = as_data(be, "Y", read_whole(Y))  # the targets of a streamed run are read into memory
     if Y_d.ndim == 1 and is_label_row(Y_d, output, dims[-1]):
         Y_d = xp.reshape(Y_d, (1, -1))
     check_matrix("Y", Y_d, "outputs, examples")
     check_columns(Y_d, m, dims[-1])
     check_targets(xp, Y_d, output, dims[-1])
     if is_label_row(Y_d, output, dims[-1]):
-        return X_d, one_hot(Y_d, dims[-1], dtype=dt, backend=be)
-    return X_d, as_data(be, "Y", Y_d, dt)
+        return one_hot(Y_d, dims[-1], dtype=dt, backend=be)
+    return as_data(be, "Y", Y_d, dt)
+
+
+def _streamed(be: Backend, arch: Architecture, dt: Any, X: Any, Y: Any, mini_batch_size: Any,
+              settings: Streaming, validation_data: Any, validation_split: Any,
+              sample_weight: Any, class_weight: Any) -> tuple[StreamedData, Evaluator | None]:
+    """The training set of a streamed run (``X`` on disk, the rest checked and in host memory)
+    and the validation evaluator."""
+    source = DiskArray(X) if not isinstance(X, DiskArray) else X
+    if source.n != arch.layer_dims[0]:
+        hint = ("; if its examples are along the first axis, pass "
+                "xpnet.DiskArray(X, examples_axis=0)"
+                if not source.examples_first and source.m == arch.layer_dims[0] else "")
+        raise ValueError(f"X has {source.n} features per example (shape "
+                         f"{tuple(source.array.shape)}, read as (features, examples)) but "
+                         f"layer_dims[0] is {arch.layer_dims[0]}{hint}")
+    if validation_split is not None:
+        raise ValueError("validation_split needs X in memory; for streamed X pass "
+                         "validation_data=(X_val, Y_val), which is held in memory")
+    host = get_backend("numpy")
+    hdt = host.dtype(dtype_name(dt))
+    m = source.m
+    Y_h = _targets(host, Y, arch, hdt, m)
+    labels = class_labels(host.xp, Y_h, arch.output) if class_weight is not None else None
+    w = normalised(host, example_weights(host, sample_weight, class_weight, labels, m, hdt,
+                                         arch.output))
+    val_eval = None
+    if validation_data is not None:
+        X_v, Y_v, w_v = _validation_data(be, arch, dt, validation_data)
+        val_eval = Evaluator(be, arch, X_v, Y_v, normalised(
+            be, w_v, "the validation examples' sample_weight"))
+    batch = _check_batch_size(mini_batch_size, m)
+    if arch.has_batch_norm and batch < 2:
+        raise ValueError("batch_norm needs mini-batches of at least 2 examples")
+    return StreamedData(source, Y_h, w, hdt, batch, settings), val_eval
 
 
 def _user_params(be: Backend, params: Any, arch: Architecture, dt: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ..backend import Backend
 from ..minibatches import batch_bounds, shuffled_indices
 from ..optimizers import Optimizer
 from ..rng import RandomState
+from ..streaming import StreamedData
 from ..threads import Threads
 from ..validation import check_choice
 from .generic import GenericEngine
@@ -51,13 +52,16 @@ class Engine(Protocol):
 
     - ``name``: the engine's name (recorded in ``Model.config["engine"]``); ``backend``: the
       :class:`~xpnet.backend.Backend` it runs on; ``optimizer``: the optimizer it was built with.
-    - ``load_data(X, Y, sample_weight=None)``: the training set, once, ``X`` (n_x, m) and ``Y``
+    - ``load_data(X, Y, sample_weight=None)``: the training set, ``X`` (n_x, m) and ``Y``
       (n_y, m) already on the device, ``X`` possibly still in the user's real dtype (float64,
       say, on NumPy). The engine holds the only copy that training keeps, in the training dtype
       and in whatever layout is fast for it, made in one copy at most; ``train`` drops its own
       references afterwards. ``sample_weight`` (1, m), of the data's dtype and normalised to
       mean 1, weighs each example's loss and gradient (``dZ_L = w·(A_L − Y)/m_b``); ``None`` is
-      unit weights.
+      unit weights. Streamed training (:mod:`xpnet.streaming`) calls it again before every
+      step with that step's mini-batch alone (``X`` then usually the transpose of a
+      C-contiguous examples-major block, of the training dtype), so it must be cheap when no
+      conversion is needed and must not assume that the data stay the same between steps.
     - ``step(order, a, b)``: one update on examples ``order[a:b]`` (all of them when ``order``
       is None; ``order`` is a device array of indices). Returns the batch's cost times its size
       as a scalar that ``float()`` reads: a 0-d array of the backend, so that nothing waits for
@@ -185,5 +189,32 @@ def run_epoch(engine: Engine, rng: RandomState, m: int, batch: int, *, shuffle: 
     return total
 
 
+def run_streamed_epoch(engine: Engine, data: StreamedData, rng: RandomState, *,
+                       shuffle: bool = True,
+                       on_batch: Callable[[int, int], None] | None = None,
+                       threads: Threads | None = None) -> Any:
+    """:func:`run_epoch` for training data on disk: the epoch's order drawn from ``rng`` (in
+    the same place of the random stream as :func:`run_epoch` draws its permutation), then each
+    mini-batch, read ahead by :class:`xpnet.streaming.BatchReader`, given to the engine with
+    ``load_data`` and trained on with ``step(None, 0, m_b)``."""
+    be = engine.backend
+    order = data.epoch_order(rng, shuffle)
+    place = None if be.library.name == "numpy" else be.asarray  # to the device, in the reader
+    total = None
+    n = -(-data.m // data.batch)
+    with data.batches(order, place) as reader, be.library.quiet():
+        for i, (Xb, Yb, wb) in enumerate(reader):
+            xp = be.xp
+            mb = Xb.shape[0]
+            engine.load_data(xp.permute_dims(Xb, (1, 0)), xp.permute_dims(Yb, (1, 0)),
+                             None if wb is None else xp.reshape(wb, (1, -1)))
+            c = (engine.step(None, 0, mb) if threads is None
+                 else threads.step(engine.step, None, 0, mb))
+            total = c if total is None else total + c
+            if on_batch is not None:
+                on_batch(i + 1, n)
+    return total
+
+
 __all__ = ["ENGINES", "FAST_ENGINES", "Engine", "GenericEngine", "fast_engine",
-           "fast_engine_for", "make_engine", "run_epoch"]
+           "fast_engine_for", "make_engine", "run_epoch", "run_streamed_epoch"]
