@@ -138,6 +138,8 @@ class DiskArray:
     Nothing is read until :meth:`read` or :meth:`take`.
     """
 
+    array: Any
+
     def __init__(self, array: Any, *, examples_axis: int = -1, name: str = "X") -> None:
         if isinstance(array, DiskArray):
             array = array.array
