@@ -143,7 +143,7 @@ def test_window_order_is_a_permutation_shuffled_within_windows():
     data = StreamedData(X, np.zeros((1, 1000), np.float32), None, np.float32, 32,
                         Streaming(block_size=100, window_size=300))
     rng = RandomState(0)
-    first, second = data.epoch_order(rng, True), data.epoch_order(rng, True)
+    first, second = data.epoch_plan(rng, True).order, data.epoch_plan(rng, True).order
     for order in (first, second):
         assert sorted(order.tolist()) == list(range(1000))
         windows = [order[i:i + 300] for i in range(0, 1000, 300)]
@@ -154,26 +154,27 @@ def test_window_order_is_a_permutation_shuffled_within_windows():
                 i for b in blocks for i in range(b * 100, b * 100 + 100))
             assert not np.all(np.diff(w) > 0), "examples are shuffled within the window"
     assert not np.array_equal(first, second)
-    assert np.array_equal(data.epoch_order(RandomState(0), True), first), "seeded"
-    assert np.array_equal(data.epoch_order(rng, False), np.arange(1000))
+    assert np.array_equal(data.epoch_plan(RandomState(0), True).order, first), "seeded"
+    assert np.array_equal(data.epoch_plan(rng, False).order, np.arange(1000))
 
 
-def test_the_cache_holds_at_most_two_windows_of_blocks(data, monkeypatch):
+def test_reading_holds_two_window_buffers_of_at_most_a_window_each(data, monkeypatch):
     Xe, Y = data
-    held: list[int] = []
+    seen: dict[int, int] = {}
     from xpnet import streaming
 
-    original = streaming.BatchReader._gather
+    original = streaming.BatchReader._read_windows
 
-    def spy(self, cache, *args):
-        out = original(self, cache, *args)
-        held.append(sum(len(v) for v in cache.values()))
-        return out
+    def spy(self):
+        for rows, start in original(self):
+            seen[id(rows.base)] = rows.base.shape[0]
+            yield rows, start
 
-    monkeypatch.setattr(streaming.BatchReader, "_gather", spy)
+    monkeypatch.setattr(streaming.BatchReader, "_read_windows", spy)
     xpnet.train(np.ascontiguousarray(Xe.T), Y, streaming=Streaming(block_size=40, window_size=120),
                 **KW)
-    assert held and max(held) <= 2 * 120
+    assert 1 <= len(seen) <= 2 * KW["num_epochs"]  # two buffers per epoch's reader
+    assert max(seen.values()) == 120
 
 
 def test_resume_from_a_checkpoint_continues_a_streamed_run_exactly(data, sources, tmp_path):
@@ -299,3 +300,19 @@ def test_fast_engines_train_on_streamed_batches_like_in_memory(data, sources, en
     for k in ref.params:
         np.testing.assert_allclose(host(run.params[k]), host(ref.params[k]), rtol=1e-10,
                                    atol=1e-12)
+
+
+def test_a_whole_file_memmap_is_read_with_preadv_like_through_its_mapping(data, tmp_path):
+    Xe, _ = data
+    np.save(tmp_path / "x.npy", Xe)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    fast = DiskArray(mm, examples_axis=0)
+    assert fast._file is not None
+    out = np.empty((77, N), np.float32)
+    fast.read_into(out, 500)
+    np.testing.assert_array_equal(out, Xe[500:577])
+    # views of a memmap (their own offset is the file's) and other dtypes use the mapping
+    view = DiskArray(mm[100:], examples_axis=0)
+    assert view._file is None
+    np.testing.assert_array_equal(view.read(0, 50, np.float32), Xe[100:150])
+    np.testing.assert_array_equal(fast.read(3, 9, np.float64), Xe[3:9].astype(np.float64))

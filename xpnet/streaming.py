@@ -36,17 +36,19 @@ chunked files (h5py, Zarr) whose chunks span all the features and slow for a pla
 Every example is checked (finite in the training dtype) as it is read in the first epoch of a
 run; a bad one raises a ``ValueError`` naming its position in ``X``.
 
-Memory: about two windows of blocks, ``read_ahead`` mini-batches and the engine's own work
-buffers; ``bench/streaming.py`` measures it.
+Memory: ``read_ahead + 1`` windows (two by default), one mini-batch and the engine's own
+work buffers; ``bench/streaming.py`` measures it.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -71,14 +73,15 @@ class Streaming:
       Zarr, Dask), enlarged to whole chunks of at least 4 MiB.
     - ``window_size``: examples shuffled together (rounded to whole blocks, at least one);
       ``None``: 256 MiB of training data. Memory holds about two windows.
-    - ``read_ahead``: mini-batches the reader thread prepares ahead of the step.
+    - ``read_ahead``: windows the reader thread reads ahead of the one being trained on
+      (memory holds ``read_ahead + 1`` windows).
     - ``shuffle``: ``"window"`` or ``"exact"`` (module documentation); ``train(shuffle=False)``
       reads in order whatever this says.
     """
 
     block_size: int | None = None
     window_size: int | None = None
-    read_ahead: int = 4
+    read_ahead: int = 1
     shuffle: str = "window"
 
     def __post_init__(self) -> None:
@@ -169,6 +172,36 @@ class DiskArray:
             raise ValueError(f"{name} has no {'examples' if self.m < 1 else 'features'}: "
                              f"shape {shape}")
 
+    @cached_property
+    def _file(self) -> Any:
+        """For a NumPy memmap of a whole file region, one example after another (what
+        ``np.load(path, mmap_mode="r")`` gives), the file opened for reading: blocks are then
+        read with ``preadv`` straight into the window buffer, without mapping the file's pages
+        into this process (a read through the mapping keeps every page read resident in the
+        process until the kernel needs the memory). ``None`` for anything else."""
+        array = self.array
+        if not (isinstance(array, np.memmap) and self.examples_first
+                and array.base is getattr(array, "_mmap", None)  # not a view of another
+                and array.flags.c_contiguous and getattr(array, "filename", None)
+                and hasattr(os, "preadv")):
+            return None
+        return open(str(array.filename), "rb")  # noqa: SIM115 - closed with the DiskArray
+
+    def _pread(self, out: np.ndarray, a: int) -> None:
+        view = out.data.cast("B")
+        position = int(self.array.offset) + a * self.n * self.dtype.itemsize
+        done = 0
+        while done < len(view):
+            got = os.preadv(self._file.fileno(), [view[done:]], position + done)
+            if got <= 0:
+                raise OSError(f"{self.array.filename}: unexpected end of file")
+            done += got
+
+    def __del__(self) -> None:
+        file = self.__dict__.get("_file")
+        if file is not None:
+            file.close()
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(features, examples)``."""
@@ -198,13 +231,30 @@ class DiskArray:
         return f"{(type(array).__module__ or '').split('.')[0]}.{type(array).__name__}"
 
     def read(self, a: int, b: int, dtype: Any) -> np.ndarray:
-        """Examples ``a:b`` as a C-contiguous ``(b − a, n)`` array of ``dtype`` (one read)."""
-        if self.examples_first:
-            rows = np.asarray(self.array[a:b]).reshape(b - a, self.n)
-        else:
-            rows = np.asarray(self.array[..., a:b]).reshape(self.n, b - a).T
-        with np.errstate(over="ignore"):  # too large for dtype: inf, which the reader reports
-            return np.ascontiguousarray(rows, dtype=dtype)
+        """Examples ``a:b`` as a new C-contiguous ``(b − a, n)`` array of ``dtype``."""
+        out = np.empty((b - a, self.n), dtype=dtype)
+        self.read_into(out, a)
+        return out
+
+    def read_into(self, out: np.ndarray, a: int) -> None:
+        """Examples ``a : a + len(out)`` into ``out`` (C-contiguous ``(k, n)`` of a floating
+        dtype), in one read; values too large for ``out``'s dtype become inf, which the reader
+        reports. An h5py dataset of ``out``'s dtype, one example after another, is read
+        straight into ``out`` (HDF5 copies no further)."""
+        k, array = out.shape[0], self.array
+        b = a + k
+        if self._file is not None and out.dtype == self.dtype and out.flags.c_contiguous:
+            self._pread(out, a)
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not self.examples_first:
+                out[...] = np.asarray(array[..., a:b]).reshape(self.n, k).T
+            elif hasattr(array, "read_direct") and np.dtype(array.dtype) == out.dtype:
+                array.read_direct(out.reshape((k, *array.shape[1:])), np.s_[a:b])
+            elif isinstance(array, np.ndarray):  # memmap: one copy out of the page cache
+                np.copyto(out, array[a:b].reshape(k, self.n), casting="unsafe")
+            else:
+                out[...] = np.asarray(array[a:b]).reshape(k, self.n)
 
     def take(self, idx: np.ndarray, dtype: Any) -> np.ndarray:
         """Examples ``idx`` (any order) as a C-contiguous ``(len(idx), n)`` array of ``dtype``:
@@ -266,84 +316,62 @@ class StreamedData:
                 "shuffle": self.settings.shuffle if shuffle else "none",
                 "read_ahead": self.settings.read_ahead}
 
-    def epoch_order(self, rng: RandomState, shuffle: bool) -> np.ndarray:
-        """The examples in the order this epoch visits them (drawn from ``rng`` on the host,
-        before any read: a checkpoint's random state replays it)."""
-        m = self.m
+    def epoch_plan(self, rng: RandomState, shuffle: bool) -> Plan:
+        """The order in which this epoch visits the examples, drawn from ``rng`` on the host
+        before any read (so a checkpoint's random state replays it)."""
+        m, block = self.m, self.block
+        n_blocks = -(-m // block)
         if not shuffle or self.batch >= m:
-            return np.arange(m)
+            blocks = np.arange(n_blocks)
+            windows = [blocks[g:g + self.window_blocks]
+                       for g in range(0, n_blocks, self.window_blocks)]
+            return Plan(np.arange(m), windows)
         if self.settings.shuffle == "exact":
-            return rng.permutation(m)
-        blocks = rng.permutation(-(-m // self.block))
-        parts = []
-        for g in range(0, len(blocks), self.window_blocks):
-            ids = np.concatenate([np.arange(k * self.block, min((k + 1) * self.block, m))
-                                  for k in blocks[g:g + self.window_blocks]])
+            return Plan(rng.permutation(m), None)
+        blocks = rng.permutation(n_blocks)
+        windows, parts = [], []
+        for g in range(0, n_blocks, self.window_blocks):
+            members = blocks[g:g + self.window_blocks]
+            ids = np.concatenate([np.arange(k * block, min((k + 1) * block, m))
+                                  for k in members])
+            windows.append(members)
             parts.append(ids[rng.permutation(len(ids))])
-        return np.concatenate(parts)
+        return Plan(np.concatenate(parts), windows)
 
-    def batches(self, order: np.ndarray, place: Callable[[np.ndarray], Any] | None = None
+    def batches(self, plan: Plan, place: Callable[[np.ndarray], Any] | None = None
                 ) -> BatchReader:
-        """The epoch's mini-batches of ``order``, read ahead in a background thread."""
+        """The epoch's mini-batches, read ahead in background threads."""
         check = not self.checked
         self.checked = True
-        exact = self.settings.shuffle == "exact" and not _is_blockwise(order, self.block)
-        return BatchReader(self, order, exact=exact, check=check, place=place)
+        return BatchReader(self, plan, check=check, place=place)
 
 
-def _is_blockwise(order: np.ndarray, block: int) -> bool:
-    """Whether ``order`` is in order (then whole blocks are read even in ``"exact"`` mode)."""
-    return bool(np.all(order[1:] > order[:-1])) if len(order) > 1 else True
+@dataclass
+class Plan:
+    """One epoch's reading: ``order``, every example in the order visited, and ``windows``,
+    the blocks of each window in the order they are read (``order`` lists each window's
+    examples together, shuffled among themselves); ``None`` for scattered reads (``"exact"``)."""
+
+    order: np.ndarray
+    windows: list[np.ndarray] | None
 
 
 class ReaderError(Exception):
-    """Carries an exception of the reader thread to the training thread."""
+    """Carries an exception of a reader thread to the thread that consumes its output."""
 
 
-class BatchReader:
-    """A background thread that reads one epoch's mini-batches, ``read_ahead`` ahead.
+class _Worker:
+    """A daemon thread feeding a bounded queue; it stops when ``stopping`` is set."""
 
-    Iterating gives ``(X_b, Y_b, w_b)``: ``X_b`` ``(m_b, n)`` and ``Y_b`` ``(m_b, n_y)``
-    examples-major and C-contiguous in the training dtype, ``w_b`` ``(m_b,)`` or ``None``, each
-    passed through ``place`` (the move to the device) in the thread. An error in the thread is
-    raised by the iteration; :meth:`close` (or leaving the ``with`` block) stops the thread.
-    """
-
-    def __init__(self, data: StreamedData, order: np.ndarray, *, exact: bool, check: bool,
-                 place: Callable[[np.ndarray], Any] | None) -> None:
-        self.data, self.order = data, order
-        self.exact, self.check = exact, check
-        self.place = place
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=data.settings.read_ahead)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="xpnet-reader", daemon=True)
+    def __init__(self, name: str, size: int, stopping: threading.Event,
+                 produce: Callable[[], Iterator[Any]]) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self.stopping = stopping
+        self.produce = produce
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
-    def __enter__(self) -> BatchReader:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
-        n = -(-self.data.m // self.data.batch)
-        for _ in range(n):
-            item = self.queue.get()
-            if isinstance(item, ReaderError):
-                raise item.args[0]
-            yield item
-
-    def close(self) -> None:
-        self.stopping.set()
-        while self.thread.is_alive():
-            try:  # unblock a put on a full queue
-                self.queue.get_nowait()
-            except queue.Empty:
-                pass
-            self.thread.join(timeout=0.05)
-
-    # -- the thread -----------------------------------------------------------------------------
-    def _put(self, item: Any) -> bool:
+    def put(self, item: Any) -> bool:
         while not self.stopping.is_set():
             try:
                 self.queue.put(item, timeout=0.1)
@@ -352,65 +380,144 @@ class BatchReader:
                 continue
         return False
 
+    def get(self) -> Any:
+        while True:
+            try:
+                item = self.queue.get(timeout=0.1)
+            except queue.Empty:
+                if self.stopping.is_set() or not self.thread.is_alive():
+                    raise ReaderError(RuntimeError("the reader thread stopped")) from None
+                continue
+            if isinstance(item, ReaderError):
+                raise item
+            return item
+
     def _run(self) -> None:
         try:
-            for item in self._read():
-                if not self._put(item):
+            for item in self.produce():
+                if not self.put(item):
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed to the training thread
-            self._put(ReaderError(exc))
+        except ReaderError as exc:
+            self.put(exc)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            self.put(ReaderError(exc))
 
-    def _read(self) -> Iterator[tuple[Any, Any, Any]]:
-        data, order = self.data, self.order
-        block = data.block
-        blocks_of = order // block
-        last_use: dict[int, int] = {}
-        bounds = list(batch_bounds(data.m, data.batch))
-        if not self.exact:
-            for i, (a, b) in enumerate(bounds):
-                for k in np.unique(blocks_of[a:b]).tolist():
-                    last_use[k] = i
-        cache: dict[int, np.ndarray] = {}
-        place = self.place or (lambda x: x)
-        for i, (a, b) in enumerate(bounds):
-            if self.stopping.is_set():
-                return
+    def join(self) -> None:
+        while self.thread.is_alive():
+            try:  # unblock a put on a full queue
+                self.queue.get_nowait()
+            except queue.Empty:
+                pass
+            self.thread.join(timeout=0.05)
+
+
+class BatchReader:
+    """One epoch's mini-batches: a background thread reads, the consuming thread gathers.
+
+    The *reader* thread reads each window's blocks, whole, into a window buffer, up to
+    ``read_ahead`` windows ahead of the batches (so that reading overlaps training), and
+    checks them. Iterating gathers each mini-batch's rows out of the buffers in the consuming
+    thread, just before the step that uses them, as in-memory training gathers its batches
+    (the rows are then in the core's cache for the step). ``"exact"`` plans have no windows:
+    the reader thread reads each batch's examples, scattered, as a window of its own.
+
+    Iterating gives ``(X_b, Y_b, w_b)``: ``X_b`` ``(m_b, n)`` and ``Y_b`` ``(m_b, n_y)``
+    examples-major and C-contiguous in the training dtype, ``w_b`` ``(m_b,)`` or ``None``, each
+    passed through ``place`` (the move to the device). An error in the reader is raised by the
+    iteration; :meth:`close` (or leaving the ``with`` block) stops the thread.
+    """
+
+    def __init__(self, data: StreamedData, plan: Plan, *, check: bool,
+                 place: Callable[[np.ndarray], Any] | None) -> None:
+        self.data, self.plan, self.check = data, plan, check
+        self.place = place or (lambda x: x)
+        self.stopping = threading.Event()
+        ahead = data.settings.read_ahead
+        self.free = threading.Semaphore(ahead + 1)  # window buffers not in use
+        self.reader = _Worker("xpnet-reader", ahead, self.stopping, self._read_windows)
+
+    def __enter__(self) -> BatchReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.reader.join()
+
+    def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
+        data, order, place = self.data, self.plan.order, self.place
+        window_start = window_end = 0  # the current window's examples in plan.order
+        buf: np.ndarray | None = None
+        start: np.ndarray | None = None
+        for a, b in batch_bounds(data.m, data.batch):
+            Xb = np.empty((b - a, data.X.n), dtype=data.dtype)
+            pos = a
+            while pos < b:
+                if pos == window_end:  # on to the next window: its buffer is free again
+                    if buf is not None:
+                        self.free.release()
+                    try:
+                        buf, start = self.reader.get()
+                    except ReaderError as exc:
+                        raise exc.args[0] from None
+                    window_start, window_end = window_end, window_end + buf.shape[0]
+                stop = min(b, window_end)
+                assert buf is not None
+                if start is None:  # a scattered read: the rows are in plan order
+                    rows = np.arange(pos - window_start, stop - window_start)
+                else:
+                    seg = order[pos:stop]
+                    rows = start[seg // data.block] + seg % data.block
+                np.take(buf, rows, axis=0, out=Xb[pos - a:stop - a])
+                pos = stop
             idx = order[a:b]
-            if self.exact:
-                Xb = data.X.take(idx, data.dtype)
-                if self.check:
-                    self._check(Xb, idx)
-            else:
-                Xb = self._gather(cache, idx, blocks_of[a:b], i, last_use)
             Yb = np.take(data.Y, idx, axis=0)
             wb = None if data.w is None else place(np.take(data.w, idx))
             yield place(Xb), place(Yb), wb
 
-    def _gather(self, cache: dict[int, np.ndarray], idx: np.ndarray, blocks: np.ndarray,
-                i: int, last_use: dict[int, int]) -> np.ndarray:
-        """The rows ``idx`` from the cached blocks (reading the missing ones), dropping the
-        blocks no later batch needs."""
-        data, block = self.data, self.data.block
-        present = np.unique(blocks).tolist()
-        for k in present:
-            if k not in cache:
-                a, b = k * block, min((k + 1) * block, data.m)
-                rows = data.X.read(a, b, data.dtype)
+    # -- the reader thread ---------------------------------------------------------------------
+    def _read_windows(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Per window, ``(its rows, the row of each block's first example in them)``; per
+        batch for ``"exact"`` plans, ``(its rows in plan order, None)``."""
+        data, block, plan = self.data, self.data.block, self.plan
+        if plan.windows is None:
+            for a, b in batch_bounds(data.m, data.batch):
+                if not self._acquire():
+                    return
+                idx = plan.order[a:b]
+                rows = data.X.take(idx, data.dtype)
                 if self.check:
-                    self._check(rows, np.arange(a, b))
-                cache[k] = rows
-        if len(present) == 1:
-            k = present[0]
-            Xb = np.take(cache[k], idx - k * block, axis=0)
-        else:
-            Xb = np.empty((len(idx), data.X.n), dtype=data.dtype)
-            for k in present:
-                sel = np.flatnonzero(blocks == k)
-                Xb[sel] = np.take(cache[k], idx[sel] - k * block, axis=0)
-        for k in present:
-            if last_use[k] == i:
-                del cache[k]
-        return Xb
+                    self._check(rows, idx)
+                yield rows, None
+            return
+        size = min(data.m, block * data.window_blocks)
+        count = data.settings.read_ahead + 1  # buffers; windows free theirs in order
+        buffers: list[np.ndarray] = []
+        for w, members in enumerate(plan.windows):
+            if not self._acquire():
+                return
+            if len(buffers) < count:  # made on first use, then reused
+                buffers.append(np.empty((size, data.X.n), data.dtype))
+            buf = buffers[w % count]
+            start = np.zeros(-(-data.m // block), dtype=np.int64)
+            row = 0
+            for k in members.tolist():
+                a, b = k * block, min((k + 1) * block, data.m)
+                data.X.read_into(buf[row:row + b - a], a)
+                if self.check:
+                    self._check(buf[row:row + b - a], np.arange(a, b))
+                start[k] = row
+                row += b - a
+            yield buf[:row], start
+
+    def _acquire(self) -> bool:
+        """Wait for a free window buffer; ``False`` when asked to stop meanwhile."""
+        while not self.free.acquire(timeout=0.1):
+            if self.stopping.is_set():
+                return False
+        return True
 
     def _check(self, rows: np.ndarray, idx: np.ndarray) -> None:
         finite = np.isfinite(rows).all(axis=1)
@@ -422,5 +529,5 @@ class BatchReader:
                 f"in example(s) {shown} of the data on disk; clean or impute them")
 
 
-__all__ = ["SHUFFLES", "BatchReader", "DiskArray", "StreamedData", "Streaming", "check_streaming",
+__all__ = ["SHUFFLES", "BatchReader", "DiskArray", "Plan", "StreamedData", "Streaming", "check_streaming",
            "is_on_disk", "read_whole", "stream_settings"]

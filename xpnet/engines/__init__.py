@@ -198,11 +198,11 @@ def run_streamed_epoch(engine: Engine, data: StreamedData, rng: RandomState, *,
     mini-batch, read ahead by :class:`xpnet.streaming.BatchReader`, given to the engine with
     ``load_data`` and trained on with ``step(None, 0, m_b)``."""
     be = engine.backend
-    order = data.epoch_order(rng, shuffle)
+    plan = data.epoch_plan(rng, shuffle)
     place = None if be.library.name == "numpy" else be.asarray  # to the device, in the reader
     total = None
     n = -(-data.m // data.batch)
-    with data.batches(order, place) as reader, be.library.quiet():
+    with data.batches(plan, place) as reader, be.library.quiet():
         for i, (Xb, Yb, wb) in enumerate(reader):
             xp = be.xp
             mb = Xb.shape[0]
