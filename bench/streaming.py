@@ -6,8 +6,8 @@ accuracy on MNIST stored sorted by class.
     PYTHONPATH=. python bench/streaming.py shuffling [--epochs 5]
 
 ``throughput`` writes X (m, 1024) float32, one example after another, as a chunked h5py
-dataset, a Zarr array and a .npy file (memmap), then trains ``[1024, 64, 10]`` (Adam, batches of
-512) once per source, each run in its own process so that its peak memory is its own: in
+dataset, a Zarr array and a .npy file (memmap), then trains ``[1024, H, 10]`` (``--hidden H``,
+64 by default; Adam, batches of 512) once per source, each run in its own process so that its peak memory is its own: in
 memory (the .npy read whole), and streamed from each file with the page cache of the file
 dropped before every epoch (``posix_fadvise(DONTNEED)``: every epoch reads from the disk) and,
 separately, with the file in the page cache. Epoch time is the median of the epochs after the
@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 
 N_FEATURES, N_CLASSES = 1024, 10
-LAYERS = [N_FEATURES, 64, N_CLASSES]
 BATCH = 512
 ROWS = 16384  # examples generated and written at once
 CHUNK = 1024  # examples per storage chunk (4 MiB)
@@ -130,7 +129,7 @@ def _status(key: str) -> int:
     return 0
 
 
-def child(folder: Path, source: str, cold: bool, epochs: int, window: int | None) -> dict:
+def child(folder: Path, source: str, cold: bool, epochs: int, hidden: int) -> dict:
     import h5py
 
     import xpnet
@@ -155,8 +154,6 @@ def child(folder: Path, source: str, cold: bool, epochs: int, window: int | None
     else:
         X = xpnet.DiskArray(np.load(files["memmap"], mmap_mode="r"), examples_axis=0)
         streaming = None
-    if streaming is None and window is not None:
-        streaming = xpnet.Streaming(window_size=window)
     load_seconds = time.perf_counter() - start
 
     def evict(epoch: int, logs: dict) -> None:
@@ -165,7 +162,7 @@ def child(folder: Path, source: str, cold: bool, epochs: int, window: int | None
 
     if cold and source in files:
         drop_cache(files[source])
-    model = xpnet.train(X, labels, LAYERS, optimizer="adam", learning_rate=1e-3,
+    model = xpnet.train(X, labels, [N_FEATURES, hidden, N_CLASSES], optimizer="adam", learning_rate=1e-3,
                         num_epochs=epochs, mini_batch_size=BATCH, seed=0, streaming=streaming,
                         callbacks=evict)
     anon = peak.close()
@@ -197,7 +194,7 @@ def throughput(args: argparse.Namespace) -> dict:
     for source, cold in plan:
         up = os.getloadavg()
         out = subprocess.run([sys.executable, __file__, "child", str(folder), source,
-                              "cold" if cold else "warm", str(args.epochs)],
+                              "cold" if cold else "warm", str(args.epochs), str(args.hidden)],
                              capture_output=True, text=True, check=False)
         if out.returncode:
             print(out.stderr, file=sys.stderr)
@@ -218,7 +215,8 @@ def throughput(args: argparse.Namespace) -> dict:
         import shutil
 
         shutil.rmtree(folder)
-    return {"gb": args.gb, "examples": m, "features": N_FEATURES, "layers": LAYERS,
+    return {"gb": args.gb, "examples": m, "features": N_FEATURES,
+            "layers": [N_FEATURES, args.hidden, N_CLASSES],
             "batch": BATCH, "epochs": args.epochs, "runs": runs}
 
 
@@ -262,8 +260,8 @@ def shuffling(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        folder, source, cache, epochs = sys.argv[2:6]
-        print(json.dumps(child(Path(folder), source, cache == "cold", int(epochs), None)))
+        folder, source, cache, epochs, hidden = sys.argv[2:7]
+        print(json.dumps(child(Path(folder), source, cache == "cold", int(epochs), int(hidden))))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -271,6 +269,7 @@ def main() -> None:
     t.add_argument("--gb", type=float, default=4.0)
     t.add_argument("--dir", default=None)
     t.add_argument("--epochs", type=int, default=3)
+    t.add_argument("--hidden", type=int, default=64, help="units of the hidden layer")
     t.add_argument("--formats", default="memory,h5py,zarr,memmap")
     t.add_argument("--warm", action="store_true", help="also stream with the file cached")
     t.add_argument("--keep", action="store_true", help="keep the files")

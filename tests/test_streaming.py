@@ -316,3 +316,16 @@ def test_a_whole_file_memmap_is_read_with_preadv_like_through_its_mapping(data, 
     assert view._file is None
     np.testing.assert_array_equal(view.read(0, 50, np.float32), Xe[100:150])
     np.testing.assert_array_equal(fast.read(3, 9, np.float64), Xe[3:9].astype(np.float64))
+
+
+def test_a_model_predicts_and_evaluates_data_on_disk(data, sources):
+    Xe, Y = data
+    model = xpnet.train(Xe.T, Y, **KW)
+    for kind in ("memmap", "h5py", "h5py-rows"):
+        np.testing.assert_allclose(model.predict_proba(sources[kind]),
+                                   model.predict_proba(Xe.T), rtol=1e-6)
+        np.testing.assert_array_equal(model.predict(sources[kind]), model.predict(Xe.T))
+        assert model.evaluate(sources[kind], Y) == model.evaluate(Xe.T, Y)
+    with pytest.raises(ValueError, match="X has 600 features per example"):
+        model.predict(DiskArray(np.ascontiguousarray(Xe)))
+

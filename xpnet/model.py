@@ -29,6 +29,7 @@ from .files import (
     write_container,
 )
 from .network import _forward
+from .streaming import DiskArray, is_on_disk, read_whole
 from .validation import (
     check_columns,
     check_examples,
@@ -101,6 +102,8 @@ class Model:
     # -- inference --------------------------------------------------------------------------
     def _outputs(self, X: Any) -> tuple[Any, bool]:
         be = self._backend
+        if is_on_disk(X):
+            return self._outputs_from_disk(X), True
         X_dev = as_data(be, "X", X, self.dtype)
         check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
         check_finite(be.xp, "X", X_dev)
@@ -108,11 +111,34 @@ class Model:
             AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts, stats=self.stats)
         return AL, _is_host_input(X) and be.name != "numpy"
 
+    def _outputs_from_disk(self, X: Any) -> np.ndarray:
+        """The outputs for ``X`` on disk (:mod:`xpnet.streaming`), read and predicted in blocks
+        of about 64 MiB; a NumPy array."""
+        be = self._backend
+        source = X if isinstance(X, DiskArray) else DiskArray(X)
+        if source.n != self.layer_dims[0]:
+            raise ValueError(f"X has {source.n} features per example (read as (features, "
+                             f"examples)) but the model's input size layer_dims[0] is "
+                             f"{self.layer_dims[0]}")
+        dtype = np.dtype(self.dtype)
+        step = max(1, (64 << 20) // (source.n * dtype.itemsize))
+        parts = []
+        for a in range(0, source.m, step):
+            X_dev = as_data(be, "X", source.read(a, min(source.m, a + step), dtype).T,
+                            self.dtype)
+            check_finite(be.xp, "X", X_dev)
+            with be.library.quiet():
+                AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts,
+                                 stats=self.stats)
+            parts.append(to_numpy(AL))
+        return np.concatenate(parts, axis=1)
+
     def predict_proba(self, X: Any) -> Any:
         """Output activations (n_L, m): P(y=1) for sigmoid, class probabilities for softmax.
 
         A NumPy (or list) ``X`` gives a NumPy result whatever the backend; a backend array gives
-        an array of that backend.
+        an array of that backend. ``X`` may also be an array on disk (h5py, memmap, Zarr,
+        ``dask.array``, :class:`xpnet.DiskArray`), read in blocks; the result is then NumPy.
         """
         AL, to_host = self._outputs(X)
         return to_numpy(AL) if to_host else AL
@@ -140,11 +166,15 @@ class Model:
             )
         be = self._backend
         xp = be.xp
-        X_dev = as_data(be, "X", X, self.dtype)
-        check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
-        m = check_examples(X_dev)
-        Yd = self._labels(Y, m)
-        correct = xp.astype(Yd == self.predict(X_dev), xp.float64)
+        if is_on_disk(X):
+            predicted = be.asarray(self.predict(X))
+        else:
+            X_dev = as_data(be, "X", X, self.dtype)
+            check_input_rows(X_dev, self.layer_dims[0], "the model's input size layer_dims[0]")
+            check_examples(X_dev)
+            predicted = self.predict(X_dev)
+        Yd = self._labels(read_whole(Y), predicted.shape[1])
+        correct = xp.astype(Yd == predicted, xp.float64)
         return float(xp.mean(correct))
 
     def _labels(self, Y: Any, m: int) -> Any:
