@@ -7,8 +7,8 @@ accuracy on MNIST stored sorted by class.
 
 ``throughput`` writes X (m, 1024) float32, one example after another, as a chunked h5py
 dataset, a Zarr array and a .npy file (memmap), then trains ``[1024, H, 10]`` (``--hidden H``,
-64 by default; Adam, batches of 512) once per source, each run in its own process so that its peak memory is its own: in
-memory (the .npy read whole), and streamed from each file with the page cache of the file
+64 by default; Adam, batches of 512) once per source, each run in its own process so that
+its peak memory is its own: in memory (the .npy read whole), and streamed from each file with the page cache of the file
 dropped before every epoch (``posix_fadvise(DONTNEED)``: every epoch reads from the disk) and,
 separately, with the file in the page cache. Epoch time is the median of the epochs after the
 first (which also checks every value). Peak memory: ``VmHWM`` (resident, with file pages mapped

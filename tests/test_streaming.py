@@ -247,6 +247,9 @@ def test_bad_streamed_input_gets_clear_errors(data, sources):
         xpnet.train(sources["h5py"], Y, validation_split=0.2, **KW)
     with pytest.raises(ValueError, match="monitor='accuracy' needs the training metric"):
         xpnet.train(sources["h5py"], Y, validation_data=(Xe.T, Y), monitor="accuracy", **KW)
+    with pytest.raises(ValueError, match="streamed training needs mini-batches: "
+                                         "mini_batch_size=None is the whole of X"):
+        xpnet.train(sources["h5py"], Y, **{**KW, "mini_batch_size": None})
     with pytest.raises(TypeError, match="streaming must be None, True, False or xpnet.Streaming"):
         xpnet.train(Xe.T, Y, streaming="yes", **KW)
     with pytest.raises(ValueError, match="Y must have 600 columns|600"):
@@ -329,3 +332,17 @@ def test_a_model_predicts_and_evaluates_data_on_disk(data, sources):
     with pytest.raises(ValueError, match="X has 600 features per example"):
         model.predict(DiskArray(np.ascontiguousarray(Xe)))
 
+
+
+def test_values_are_checked_in_the_first_epoch_only(data, monkeypatch):
+    Xe, Y = data
+    from xpnet import streaming
+
+    checked: list[int] = []
+    original = streaming.BatchReader._check
+    monkeypatch.setattr(streaming.BatchReader, "_check",
+                        lambda self, rows, idx: (checked.extend(idx.tolist()),
+                                                 original(self, rows, idx))[1])
+    xpnet.train(np.ascontiguousarray(Xe.T), Y, streaming=Streaming(block_size=50, window_size=100),
+                **KW)
+    assert sorted(checked) == list(range(M))

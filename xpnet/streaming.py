@@ -283,6 +283,9 @@ class StreamedData:
     normalised weights ``w`` (1, m) or ``None``, checked, of the training dtype and in host
     memory (kept examples-major here)."""
 
+    #: whether every example has been read and checked (once per run: the first epoch)
+    checked: bool
+
     def __init__(self, X: DiskArray, Y: np.ndarray, w: np.ndarray | None, dtype: Any,
                  batch: int, settings: Streaming) -> None:
         self.X = X
@@ -341,9 +344,7 @@ class StreamedData:
     def batches(self, plan: Plan, place: Callable[[np.ndarray], Any] | None = None
                 ) -> BatchReader:
         """The epoch's mini-batches, read ahead in background threads."""
-        check = not self.checked
-        self.checked = True
-        return BatchReader(self, plan, check=check, place=place)
+        return BatchReader(self, plan, check=not self.checked, place=place)
 
 
 @dataclass
@@ -491,6 +492,7 @@ class BatchReader:
                 if self.check:
                     self._check(rows, idx)
                 yield rows, None
+            data.checked = data.checked or self.check
             return
         size = min(data.m, block * data.window_blocks)
         count = data.settings.read_ahead + 1  # buffers; windows free theirs in order
@@ -511,6 +513,7 @@ class BatchReader:
                 start[k] = row
                 row += b - a
             yield buf[:row], start
+        data.checked = data.checked or self.check  # every example was read and checked
 
     def _acquire(self) -> bool:
         """Wait for a free window buffer; ``False`` when asked to stop meanwhile."""

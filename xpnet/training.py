@@ -657,6 +657,11 @@ def _streamed(be: Backend, arch: Architecture, dt: Any, X: Any, Y: Any, mini_bat
         val_eval = Evaluator(be, arch, X_v, Y_v, normalised(
             be, w_v, "the validation examples' sample_weight"))
     batch = _check_batch_size(mini_batch_size, m)
+    if batch >= m and m > 1:
+        raise ValueError(f"streamed training needs mini-batches: mini_batch_size="
+                         f"{mini_batch_size} is the whole of X ({m} examples), which one step "
+                         "would hold in memory at once; pass a mini_batch_size below m, or "
+                         "streaming=False to read X into memory")
     if arch.has_batch_norm and batch < 2:
         raise ValueError("batch_norm needs mini-batches of at least 2 examples")
     return StreamedData(source, Y_h, w, hdt, batch, settings), val_eval
