@@ -7,12 +7,13 @@ accuracy on MNIST stored sorted by class.
 
 ``throughput`` writes X (m, 1024) float32, one example after another, as a chunked h5py
 dataset, a Zarr array and a .npy file (memmap), then trains ``[1024, H, 10]`` (``--hidden H``,
-64 by default; Adam, batches of 512) once per source, each run in its own process so that
-its peak memory is its own: in memory (the .npy read whole), and streamed from each file with the page cache of the file
-dropped before every epoch (``posix_fadvise(DONTNEED)``: every epoch reads from the disk) and,
-separately, with the file in the page cache. Epoch time is the median of the epochs after the
-first (which also checks every value). Peak memory: ``VmHWM`` (resident, with file pages mapped
-by a memmap) and the largest anonymous resident memory (``RssAnon``, sampled every 20 ms).
+64 by default; Adam, batches of 512) once per source, each run in its own process so that its
+peak memory is its own: in memory (the .npy read whole), and streamed from each file with the
+page cache of the file dropped before every epoch (``posix_fadvise(DONTNEED)``: every epoch
+reads from the disk) and, with ``--warm``, also with the file in the page cache. Epoch time is
+the median of the epochs after the first (which also checks every value). Peak memory:
+``VmHWM`` (resident) and the largest anonymous resident memory (``RssAnon``, sampled every
+20 ms).
 
 ``shuffling`` trains ``[784, 128, 10]`` on MNIST's 60000 training images written in their own
 order and sorted by label, in memory (full shuffle) and streamed with blocks of 1000 examples
