@@ -254,6 +254,7 @@ def test_a_history_of_any_keys_and_numpy_numbers(model, tmp_path):
     ({"cost": [0.5], "epoch": [0, 1]}, "one entry per epoch each"),
     ({"epoch": [0.5]}, "must be an epoch number"),
     ({"epoch": [None]}, "must be an epoch number"),
+    ({"epoch": [2**53]}, "must be an epoch number"),
     ({1: [0.5]}, "keys must be strings"),
     ({"cost": 0.5}, r"model.history\['cost'\] must be a list"),
     ({"cost": [True]}, "must be a number or None"),

@@ -330,17 +330,17 @@ def read_costs(meta: dict, source: str) -> list[float]:
     return [float(c) for c in costs]
 
 
-#: The keys :func:`xpnet.train` writes into ``Model.history`` (a file may hold others too).
-HISTORY_KEYS = ("epoch", "cost", "accuracy", "r2", "val_cost", "val_accuracy", "val_r2",
-                "learning_rate", "seconds")
 #: The longest key of a saved history, in characters.
 MAX_HISTORY_KEY = 100
+#: Epoch numbers of a saved history are below this (whole numbers exact in a float64).
+MAX_EPOCH = 2**53
 
 
 def history_metadata(history: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``Model.history`` as a model file stores it: one list per key, all of one length, of
-    numbers or ``None``. ``"epoch"`` holds whole numbers (>= 0); any other key, :data:`HISTORY_KEYS`
-    or not, holds floats or ``None``; NaN and infinite values are stored as ``None`` (JSON has
+    numbers or ``None``. ``"epoch"`` holds whole numbers (>= 0); any other key, those of
+    :func:`xpnet.train` (``"cost"``, ``"val_accuracy"``, ...) or one of yours, holds floats or
+    ``None``; NaN and infinite values are stored as ``None`` (JSON has
     neither) and ``"seconds"`` to the microsecond, which keeps the file small. Anything else
     (a key that is not a string, a value that is not a number, lists of different lengths) is a
     ``ValueError``: xpnet does not save a model that it could not load."""
@@ -365,9 +365,11 @@ def history_metadata(history: Mapping[str, Any]) -> dict[str, list[Any]]:
 def _history_entry(key: str, i: int, value: Any) -> Any:
     what = f"model.history[{key!r}][{i}]"
     if key == "epoch":
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+        if (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                and 0 <= int(value) < MAX_EPOCH):
             return int(value)
-        raise ValueError(f"{what} must be an epoch number (a whole number >= 0), got {value!r}")
+        raise ValueError(f"{what} must be an epoch number (a whole number from 0 to 2**53), "
+                         f"got {value!r}")
     if value is None:
         return None
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -395,7 +397,7 @@ def read_history(meta: dict, source: str) -> dict[str, list[Any]]:
             raise ModelFileError(f"{source}: metadata 'history' entry {key!r} must be a list, "
                                  f"got {type(values).__name__}")
         if key == "epoch":
-            if not all(type(v) is int and 0 <= v < 2**53 for v in values):
+            if not all(type(v) is int and 0 <= v < MAX_EPOCH for v in values):
                 raise ModelFileError(f"{source}: metadata 'history' entry 'epoch' must be a "
                                      "list of whole numbers >= 0")
             result[key] = list(values)
