@@ -1,13 +1,17 @@
 """Shared fixtures: every test of the maths runs on each available backend.
 
-NumPy and array-api-strict always run. torch, JAX and Dask join when importable (Dask is
-not in the test extra: its lazy graphs make the suite several times slower); CuPy and torch on
-CUDA join only with a CUDA device and carry the ``gpu`` marker. Missing ones skip with a reason.
+NumPy and array-api-strict always run; torch and JAX join when importable. Dask joins only
+when asked for, with ``pytest --backend-dask`` or ``XPNET_TEST_DASK=1`` (its lazy graphs make
+every backend test several times slower, and dask is in the test extra for the tests of
+``xpnet.search`` on a cluster and of Dask arrays as data); otherwise its tests skip saying how
+to ask. CuPy and torch on CUDA join only with a CUDA device and carry the ``gpu`` marker.
+Missing ones skip with a reason.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -58,6 +62,35 @@ BACKEND_PARAMS = [
                  marks=[pytest.mark.gpu, pytest.mark.skipif(_cuda_for("torch") is not None,
                                                             reason=str(_cuda_for("torch")))]),
 ]
+
+
+#: The environment variable that, set to 1, opts in to the Dask backend (as --backend-dask).
+DASK_ENV = "XPNET_TEST_DASK"
+DASK_OPT_IN = ("the Dask backend is opt-in (several times slower): run pytest with "
+               f"--backend-dask or set {DASK_ENV}=1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend-dask", action="store_true", default=False,
+                     help="also run the backend-parametrised tests on Dask (several times "
+                          f"slower; the same as {DASK_ENV}=1)")
+
+
+def dask_backend_wanted(config: pytest.Config) -> bool:
+    """Whether this run opted in to the Dask backend (--backend-dask or XPNET_TEST_DASK)."""
+    env = os.environ.get(DASK_ENV, "").strip().lower()
+    return bool(config.getoption("--backend-dask")) or env not in ("", "0", "false", "no")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the Dask backend's tests unless this run opted in to them."""
+    if dask_backend_wanted(config):
+        return
+    skip = pytest.mark.skip(reason=DASK_OPT_IN)
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == ("dask", None):
+            item.add_marker(skip)
 
 
 @pytest.fixture(params=BACKEND_PARAMS)

@@ -198,3 +198,69 @@ def test_a_text_file_is_refused_without_pickle_advice(tmp_path):
     with pytest.raises(xpnet.ModelFileError, match="is not a readable xpnet file: expected a model") as info:
         xpnet.load(path)
     assert "pickle" not in str(info.value)
+
+
+# -- the per-epoch history ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["m.npz", "m.safetensors"])
+def test_the_history_is_saved_and_loaded(rng, tmp_path, name):
+    X = rng.random((3, 60))
+    Y = (X[:1] > 0.5).astype(np.float64)
+    model = xpnet.train(X, Y, [3, 4, 1], num_epochs=7, validation_split=0.25,
+                        validation_every=3, optimizer="adam", learning_rate=0.01)
+    model.save(tmp_path / name)
+    loaded = xpnet.load(tmp_path / name)
+    history = model.history
+    assert set(loaded.history) == set(history) >= {"epoch", "cost", "val_cost", "accuracy",
+                                                   "val_accuracy", "learning_rate", "seconds"}
+    for key, values in history.items():
+        if key == "seconds":  # saved to the microsecond
+            np.testing.assert_allclose(loaded.history[key], values, atol=5e-7, rtol=0)
+        else:
+            assert loaded.history[key] == values, key
+    assert loaded.history["val_cost"][:2] == [None, None]  # epochs not evaluated
+    assert loaded.history["epoch"] == list(range(7))
+    assert all(type(e) is int for e in loaded.history["epoch"])
+
+
+def test_a_file_without_history_loads_with_an_empty_one(saved):
+    arrays, meta = read_npz(saved, "xpnet-model")
+    assert "history" in meta
+    del meta["history"]  # as files were written before models kept their history
+    write_npz_atomic(saved, arrays, meta)
+    loaded = xpnet.load(saved)
+    assert loaded.history == {} and len(loaded.costs) == 3
+
+
+def test_a_model_without_history_writes_none(model, tmp_path):
+    model.history = {}
+    model.save(tmp_path / "m.npz")
+    assert "history" not in read_npz(tmp_path / "m.npz", "xpnet-model")[1]
+    assert xpnet.load(tmp_path / "m.npz").history == {}
+
+
+def test_a_history_of_any_keys_and_numpy_numbers(model, tmp_path):
+    model.history = {"epoch": [0, np.int64(1)], "cost": [np.float32(0.5), 0.25],
+                     "my_metric": [None, float("nan")], "val_cost": [float("inf"), 1]}
+    model.save(tmp_path / "m.safetensors")
+    assert xpnet.load(tmp_path / "m.safetensors").history == {
+        "epoch": [0, 1], "cost": [0.5, 0.25], "my_metric": [None, None],  # NaN, inf: None
+        "val_cost": [None, 1.0]}
+
+
+@pytest.mark.parametrize("history, match", [
+    ({"cost": [0.5, "low"]}, r"model.history\['cost'\]\[1\] must be a number or None"),
+    ({"cost": [0.5], "epoch": [0, 1]}, "one entry per epoch each"),
+    ({"epoch": [0.5]}, "must be an epoch number"),
+    ({"epoch": [None]}, "must be an epoch number"),
+    ({"epoch": [2**53]}, "must be an epoch number"),
+    ({1: [0.5]}, "keys must be strings"),
+    ({"cost": 0.5}, r"model.history\['cost'\] must be a list"),
+    ({"cost": [True]}, "must be a number or None"),
+])
+def test_a_history_that_could_not_be_loaded_is_not_saved(model, tmp_path, history, match):
+    model.history = history
+    with pytest.raises(ValueError, match=match):
+        model.save(tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []

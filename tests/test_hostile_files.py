@@ -149,12 +149,58 @@ def test_an_unknown_compression_method(saved_npz):
     ({"layer_dims": [2, True, 1]}, "layer_dims"),
     ({"activations": [1, 2]}, "activations"),
     ({"dtype": ["float32"]}, "dtype"),
+    ({"costs": [10**400]}, "'costs' must be a list of finite numbers"),
+    ({"history": [1, 2]}, "'history' must be an object of lists, got list"),
+    ({"history": {"cost": 0.5}}, "'history' entry 'cost' must be a list, got float"),
+    ({"history": {"cost": [0.5, "x"]}}, "'history' entry 'cost' must be a list of finite"),
+    ({"history": {"cost": [True]}}, "'history' entry 'cost' must be a list of finite"),
+    ({"history": {"cost": [[0.5]]}}, "'history' entry 'cost' must be a list of finite"),
+    ({"history": {"cost": [10**400]}}, "'history' entry 'cost' must be a list of finite"),
+    ({"history": {"epoch": [0, -1]}}, "'epoch' must be a list of whole numbers"),
+    ({"history": {"epoch": [0.0]}}, "'epoch' must be a list of whole numbers"),
+    ({"history": {"epoch": [None]}}, "'epoch' must be a list of whole numbers"),
+    ({"history": {"epoch": [2**60]}}, "'epoch' must be a list of whole numbers"),
+    ({"history": {"epoch": [0, 1], "cost": [0.5]}}, r"different lengths \(epoch: 2, cost: 1\)"),
+    ({"history": {"": []}}, "'history' has a key of 0 characters"),
+    ({"history": {"k" * 101: []}}, "'history' has a key of 101 characters"),
 ])
 def test_metadata_of_the_wrong_type(small_model, tmp_path, fmt, change, match):
     path = tmp_path / f"m.{fmt}"
     write_container(path, small_model.params_numpy(), {**small_model.metadata(), **change})
     with pytest.raises(ModelFileError, match=match):
         xpnet.load(path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_a_history_with_json_nan_or_infinity(small_model, tmp_path, fmt, literal):
+    """JSON as Python reads it takes NaN and Infinity, which xpnet never writes."""
+    path = tmp_path / f"m.{fmt}"
+    text = json.dumps({**small_model.metadata(), "history": {"val_cost": [0.5, 12345.0]}})
+    text = text.replace("12345.0", literal)
+    write_container(path, small_model.params_numpy(), small_model.metadata())
+    if fmt == "npz":
+        members = _members(path)
+        members[META_KEY + ".npy"] = _npy(np.frombuffer(text.encode(), np.uint8))
+        _zip(path, members)
+    else:
+        _rewrite_safetensors_meta(path, text)
+        _reseal_safetensors(path)
+    with pytest.raises(ModelFileError, match="'val_cost' must be a list of finite numbers or null"):
+        xpnet.load(path)
+
+
+def _reseal_safetensors(path) -> None:
+    """Record the sha256 of the file's (changed) metadata and data, as a forger would."""
+    import hashlib
+
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    digest = hashlib.sha256(header["__metadata__"]["xpnet"].encode() + data[8 + n:])
+    header["__metadata__"]["xpnet_sha256"] = digest.hexdigest()
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -222,6 +268,7 @@ def test_a_changed_weight_in_a_safetensors_file_is_caught(small_model, tmp_path)
 def _same_model(a, b) -> bool:
     return (a.layer_dims == b.layer_dims and a.activations == b.activations
             and a.dtype == b.dtype and a.costs == b.costs and a.config == b.config
+            and a.history == b.history
             and all(np.array_equal(host(a.params[k]), host(b.params[k])) for k in b.params))
 
 
@@ -267,6 +314,7 @@ def test_bit_flips_of_a_model(tiny, tmp_path, fmt, every_bit):
     """Every byte of a model file flipped (one bit each; every bit with ``-m slow``)."""
     model = xpnet.train(*tiny, [1, 1, 1], num_epochs=1)
     model.config = {"seed": 0}
+    assert set(model.history) == {"epoch", "cost", "learning_rate", "seconds"}  # flipped too
     path = tmp_path / f"m.{fmt}"
     model.save(path)
     refused, identical = _flip_every_bit(path, xpnet.load, _same_model, every_bit)

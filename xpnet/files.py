@@ -80,7 +80,8 @@ def _json_default(obj: Any) -> Any:
 
 
 def _meta_json(meta: dict) -> str:
-    return json.dumps(meta, default=_json_default, allow_nan=False)
+    """The metadata as compact JSON (no spaces: a model's history adds a few numbers per epoch)."""
+    return json.dumps(meta, default=_json_default, allow_nan=False, separators=(",", ":"))
 
 
 # -- writing ------------------------------------------------------------------------------------

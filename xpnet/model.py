@@ -3,15 +3,17 @@
 A model file is a container of :mod:`xpnet.files` with the format name ``"xpnet-model"``: the
 arrays ``W1, b1, ..., WL, bL`` and running statistics of batch-normalised layers (the network's
 :class:`~xpnet.architecture.Architecture` names them all) and metadata with the layer sizes,
-activations, batch-norm layers, dtype, cost history and training settings. :meth:`Model.save`
-writes it atomically; :func:`load` reads it without pickle and checks the version, shapes,
-dtypes and values.
+activations, batch-norm layers, dtype, cost history, the per-epoch ``history`` (when there is
+one) and training settings. :meth:`Model.save` writes it atomically; :func:`load` reads it
+without pickle and checks the version, shapes, dtypes and values.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +54,8 @@ class Model:
     that epoch's forward passes before their updates, averaged over the examples).
     ``config`` records the training settings (optimizer, learning rate, epochs, ...).
     ``history`` is what :func:`xpnet.train` recorded per epoch, one list per key (``"cost"``,
-    ``"val_cost"``, ``"learning_rate"``, ``"seconds"``, ...; see ``train``), not saved in files.
+    ``"val_cost"``, ``"learning_rate"``, ``"seconds"``, ...; see ``train``); model files keep
+    it (see :func:`history_metadata`), and a file written before they did loads with ``{}``.
     ``stats`` holds the running statistics of batch-normalised layers (``running_mean{l}``,
     ``running_var{l}``, (n_l, 1)), which inference uses in place of the batch's: state, not
     parameters (``{}`` without batch norm).
@@ -202,8 +205,9 @@ class Model:
         return {**self.params_numpy(), **{k: to_numpy(v) for k, v in self.stats.items()}}
 
     def metadata(self, file_format: str = FORMAT) -> dict[str, Any]:
-        """The JSON metadata of a model file (and the common part of a checkpoint's)."""
-        return {
+        """The JSON metadata of a model file (and the common part of a checkpoint's). A model
+        file's holds ``history`` too, when there is one (a checkpoint's does not)."""
+        meta = {
             "format": file_format,
             "version": FORMAT_VERSION,
             "layer_dims": list(self.layer_dims),
@@ -213,14 +217,20 @@ class Model:
             "costs": [float(c) for c in self.costs],
             "config": self.config,
         }
+        if file_format == FORMAT and self.history:
+            meta["history"] = history_metadata(self.history)
+        return meta
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path``, atomically: safetensors, or ``.npz`` for a name ending
-        in ``.npz`` (see :mod:`xpnet.files`). Parameters that are NaN or infinite are refused
-        with a ``ValueError`` (such a file could not be loaded)."""
+        in ``.npz`` (see :mod:`xpnet.files`), with its ``history``. Parameters that are NaN or
+        infinite are refused with a ``ValueError`` (such a file could not be loaded), and so is
+        a ``history`` that is not lists of numbers of one length (see
+        :func:`history_metadata`)."""
         arrays = self.arrays_numpy()
         check_savable(arrays)
-        write_container(path, arrays, self.metadata())
+        meta = self.metadata()  # checks the history before anything is written
+        write_container(path, arrays, meta)
 
     def to_onnx(self, path: str | os.PathLike) -> None:
         """Write the network as an ONNX model to ``path`` (atomically), to run in onnxruntime
@@ -249,7 +259,8 @@ class Model:
         stats = {k: be.asarray(arrays[k], dtype=dtype) for k in arch.stat_shapes}
         return cls(params=params, activations=list(arch.activations),
                    layer_dims=list(arch.layer_dims), costs=read_costs(meta, source), backend=be,
-                   dtype=dtype, config=read_config(meta, source), stats=stats)
+                   dtype=dtype, config=read_config(meta, source),
+                   history=read_history(meta, source), stats=stats)
 
     def __repr__(self) -> str:
         bn = f"batch_norm={self.batch_norm}, " if any(self.batch_norm) else ""
@@ -284,6 +295,7 @@ def model_arrays(meta: dict, source: str) -> ArraySpecs:
     arch, dtype = read_network(meta, source)
     read_costs(meta, source)
     read_config(meta, source)
+    read_history(meta, source)
     shapes = {**arch.param_shapes, **arch.stat_shapes}
     return {k: (shape, dtype) for k, shape in shapes.items()}
 
@@ -330,11 +342,102 @@ def check_param_arrays(arrays: dict[str, np.ndarray], arch: Architecture, dtype:
             raise ModelFileError(f"{source}: {layer.running_var} holds negative variances")
 
 
+def _finite_number(value: Any) -> bool:
+    """``value`` is a JSON number (not a bool) that is finite as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range
+        return False
+
+
 def read_costs(meta: dict, source: str) -> list[float]:
     """The cost history recorded in ``meta``: a list of finite numbers."""
     costs = meta.get("costs", [])
-    if not isinstance(costs, list) or not all(
-        isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in costs
-    ):
+    if not isinstance(costs, list) or not all(_finite_number(c) for c in costs):
         raise ModelFileError(f"{source}: metadata 'costs' must be a list of finite numbers")
     return [float(c) for c in costs]
+
+
+#: The longest key of a saved history, in characters.
+MAX_HISTORY_KEY = 100
+#: Epoch numbers of a saved history are below this (whole numbers exact in a float64).
+MAX_EPOCH = 2**53
+
+
+def history_metadata(history: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``Model.history`` as a model file stores it: one list per key, all of one length, of
+    numbers or ``None``. ``"epoch"`` holds whole numbers (>= 0); any other key, those of
+    :func:`xpnet.train` (``"cost"``, ``"val_accuracy"``, ...) or one of yours, holds floats or
+    ``None``; NaN and infinite values are stored as ``None`` (JSON has
+    neither) and ``"seconds"`` to the microsecond, which keeps the file small. Anything else
+    (a key that is not a string, a value that is not a number, lists of different lengths) is a
+    ``ValueError``: xpnet does not save a model that it could not load."""
+    if not isinstance(history, Mapping):
+        raise ValueError(f"model.history must be a dict of lists, got {type(history).__name__}")
+    stored: dict[str, list[Any]] = {}
+    for key, values in history.items():
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_HISTORY_KEY:
+            raise ValueError(f"model.history's keys must be strings of 1 to {MAX_HISTORY_KEY} "
+                             f"characters, got {key!r}")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ValueError(f"model.history[{key!r}] must be a list, got "
+                             f"{type(values).__name__}")
+        stored[key] = [_history_entry(key, i, v) for i, v in enumerate(values)]
+    lengths = {key: len(values) for key, values in stored.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"model.history's lists must have one entry per epoch each, got "
+                         f"lengths {lengths}")
+    return stored
+
+
+def _history_entry(key: str, i: int, value: Any) -> Any:
+    what = f"model.history[{key!r}][{i}]"
+    if key == "epoch":
+        if (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                and 0 <= int(value) < MAX_EPOCH):
+            return int(value)
+        raise ValueError(f"{what} must be an epoch number (a whole number from 0 to 2**53), "
+                         f"got {value!r}")
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return round(number, 6) if key == "seconds" else number
+    raise ValueError(f"{what} must be a number or None, got {type(value).__name__}")
+
+
+def read_history(meta: dict, source: str) -> dict[str, list[Any]]:
+    """The per-epoch history recorded in ``meta`` (``{}`` when there is none, as in files
+    written before models kept it): an object of lists of one length; ``"epoch"`` whole
+    numbers >= 0, the other keys finite numbers or ``None``."""
+    history = meta.get("history", {})
+    if not isinstance(history, dict):
+        raise ModelFileError(f"{source}: metadata 'history' must be an object of lists, got "
+                             f"{type(history).__name__}")
+    result: dict[str, list[Any]] = {}
+    for key, values in history.items():
+        if not 0 < len(key) <= MAX_HISTORY_KEY:
+            raise ModelFileError(f"{source}: metadata 'history' has a key of {len(key)} "
+                                 f"characters (1 to {MAX_HISTORY_KEY} expected)")
+        if not isinstance(values, list):
+            raise ModelFileError(f"{source}: metadata 'history' entry {key!r} must be a list, "
+                                 f"got {type(values).__name__}")
+        if key == "epoch":
+            if not all(type(v) is int and 0 <= v < MAX_EPOCH for v in values):
+                raise ModelFileError(f"{source}: metadata 'history' entry 'epoch' must be a "
+                                     "list of whole numbers >= 0")
+            result[key] = list(values)
+            continue
+        if not all(v is None or _finite_number(v) for v in values):
+            raise ModelFileError(f"{source}: metadata 'history' entry {key!r} must be a list "
+                                 "of finite numbers or null")
+        result[key] = [None if v is None else float(v) for v in values]
+    lengths = {key: len(values) for key, values in result.items()}
+    if len(set(lengths.values())) > 1:
+        raise ModelFileError(f"{source}: metadata 'history' lists have different lengths "
+                             f"({', '.join(f'{k}: {n}' for k, n in lengths.items())})")
+    return result
