@@ -57,6 +57,8 @@ class TracedEngine:
     #: optimizers whose ``step`` is known to trace (exact classes: a subclass may branch in
     #: Python on a value that is traced here)
     optimizers: ClassVar[tuple[type[Optimizer], ...]] = (GD, Momentum, RMSProp, Adam)
+    #: example weights (``sample_weight``) are not traced: ``load_data`` refuses them
+    sample_weights: ClassVar[bool] = False
 
     @classmethod
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
