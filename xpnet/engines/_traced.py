@@ -175,6 +175,9 @@ class TracedEngine:
     def _traced_step(self, mb: int, full: bool) -> Any:
         xp = self.xp
         template = self.optimizer
+        # the architecture's cached activations, computed now, outside the trace: Dynamo
+        # cannot enter functools.cached_property's lock (a graph break in the first compile)
+        self.arch.acts  # noqa: B018
 
         def step(params: dict[str, Any], slots: dict[str, Any], t: Any, hyper: dict[str, Any],
                  X: Any, Y: Any, order: Any, a: Any, masks: list[Any]) -> Any:
