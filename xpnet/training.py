@@ -213,9 +213,9 @@ def train(
 
     - ``threads``: BLAS threads for this run (set with ``threadpoolctl`` and restored when it
       ends). ``None`` lets xpnet choose: one thread for products too small to share, else
-      the faster of one and several, timed on the first steps and again every 30 s, because
-      on a busy machine several BLAS threads make every product wait for a descheduled one
-      (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
+      the fastest of one and several counts, timed on the first steps and again every 30 s,
+      because on a busy machine several BLAS threads make every product wait for a
+      descheduled one (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
