@@ -472,6 +472,9 @@ def test_the_torch_engine_compiled_matches_generic_without_recompiling():
                                  counters["stats"]["unique_graphs"]))
     _assert_same(*models, "float64")
     assert graphs[4] > 0 and graphs[4:] == [graphs[4]] * 4  # (the first 4: the generic run)
+    # each compiled step is one graph: no break (array-api-compat's scalar promotion through
+    # torch.result_type, a cached_property's lock) splits it into graphs joined by Python
+    assert dict(counters["graph_break"]) == {}
 
 
 def test_the_torch_engine_is_chosen_by_name_only():

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.threads import RETUNE_SECONDS, TRIALS, Threads, useful_threads
+from xpnet.threads import (
+    RETUNE_SECONDS,
+    SLOW_STEPS,
+    TRIALS,
+    Threads,
+    candidate_threads,
+    useful_threads,
+)
 
 threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is not installed")
 
@@ -17,12 +24,27 @@ def blas_threads() -> list[int]:
     return [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
 
 
-def test_small_products_get_one_thread_and_large_ones_the_cores():
-    assert useful_threads([784, 128, 64, 10], 128, cores=2) == 1  # 26 MFLOP
-    assert useful_threads([12288, 20, 7, 5, 1], 209, cores=2) == 1  # 103 MFLOP
-    assert useful_threads([784, 1024, 1024, 10], 1024, cores=2) == 2  # 2.1 GFLOP
-    assert useful_threads([784, 1024, 1024, 10], 1024, cores=64) == 33
+def test_small_products_get_one_thread_and_larger_ones_are_timed():
+    assert useful_threads([784, 7, 1], 128, cores=2) == 1  # mnist-3v7: 1.4 MFLOP
+    assert useful_threads([784, 8, 1], 128, cores=2) == 1  # 1.6 MFLOP: no gain measured
+    assert useful_threads([784, 16, 1], 128, cores=2) == 2  # 3.2 MFLOP: 2 threads gained
+    assert useful_threads([784, 128, 64, 10], 128, cores=2) == 2  # mnist-10: 26 MFLOP
+    assert useful_threads([12288, 20, 7, 5, 1], 209, cores=2) == 2  # cat: 103 MFLOP
+    assert useful_threads([784, 128, 64, 10], 128, cores=64) == 17
+    assert useful_threads([784, 1024, 1024, 10], 1024, cores=64) == 64  # wide: 2.1 GFLOP
     assert useful_threads([784, 1024, 1024, 10], 1024, cores=1) == 1
+    assert candidate_threads([784, 7, 1], 128, cores=2) == (1,)
+    assert candidate_threads([784, 128, 64, 10], 128, cores=2) == (1, 2)
+    assert candidate_threads([784, 128, 64, 10], 128, cores=64) == (1, 2, 4, 8, 16, 17)
+    assert candidate_threads([784, 1024, 1024, 10], 1024, cores=16) == (1, 2, 4, 8, 16)
+    assert candidate_threads([784, 1024, 1024, 10], 1024, cores=3) == (1, 2, 3)
+
+
+def test_a_tiny_network_is_not_timed():
+    policy = Threads.for_run(None, "numpy", [784, 7, 1], 128)
+    assert policy.candidates == [1]
+    if policy.controller is not None:
+        assert policy.description == "auto: 1 (products too small to share)"
 
 
 class FakeClock:
@@ -74,6 +96,50 @@ def test_a_count_far_slower_is_abandoned_after_one_timed_step():
     assert used == [1] * (TRIALS + 1) + [2, 2] + [1] * (12 - TRIALS - 3)
 
 
+def test_the_fastest_of_several_counts_is_kept():
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl can limit")
+    clock = FakeClock()
+    with Threads(None, (1, 2, 4), clock=clock) as policy:
+        used = _run(policy, clock, 20, {1: 1.0, 2: 0.5, 4: 0.7})
+        assert used[:3 * (TRIALS + 1)] == [n for n in (1, 2, 4) for _ in range(TRIALS + 1)]
+        assert set(used[3 * (TRIALS + 1):]) == {2}
+        assert policy.description == "auto: 2 (timed 1, 2, 4)"
+
+
+def test_on_a_busy_machine_the_shared_counts_are_dropped_after_one_timed_step():
+    """What ``xpnet bench --busy 2`` does to mnist-10 with two threads (about 45 ms a step
+    against 3 with one): each count far slower than one thread is timed once, then one
+    thread is kept."""
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl can limit")
+    clock = FakeClock()
+    with Threads(None, (1, 2, 4), clock=clock) as policy:
+        used = _run(policy, clock, 12, {1: 3.0, 2: 45.0, 4: 60.0})
+    assert used == [1] * (TRIALS + 1) + [2, 2] + [4, 4] + [1] * (12 - TRIALS - 5)
+
+
+def test_a_machine_turning_busy_is_noticed_within_a_few_steps():
+    """Two threads chosen on a quiet machine; then another process takes a core and every
+    two-thread step is 50× slower: after SLOW_STEPS such steps in a row (long before
+    RETUNE_SECONDS) the counts are timed again and one thread is kept. A single slow step
+    (a page fault, a short last batch's first buffers) changes nothing."""
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl can limit")
+    clock = FakeClock()
+    tuning = 2 * (TRIALS + 1)
+    with Threads(None, (1, 2), clock=clock) as policy:
+        ms = 1e-3
+        assert set(_run(policy, clock, tuning + 5, {1: ms, 2: 0.6 * ms})[tuning:]) == {2}
+        _run(policy, clock, 1, {1: ms, 2: 30 * ms})  # one slow step
+        assert _run(policy, clock, 5, {1: ms, 2: 0.6 * ms}) == [2] * 5
+        used = _run(policy, clock, SLOW_STEPS + 10, {1: 2 * ms, 2: 30 * ms})  # busy now
+    assert clock.now < RETUNE_SECONDS
+    assert used == ([2] * SLOW_STEPS + [1] * (TRIALS + 1) + [2, 2]
+                    + [1] * (10 - TRIALS - 3))
+    assert policy.description == "auto: 1 (timed 1, 2)"
+
+
 def test_train_sets_the_threads_for_the_run_only():
     if not blas_threads():
         pytest.skip("no BLAS library that threadpoolctl can limit")
@@ -108,4 +174,6 @@ def test_only_host_blas_is_tuned_unless_threads_are_given():
     calls = []
     assert off_host.step(lambda x: calls.append(x) or 7, 3) == 7 and calls == [3]
     assert Threads.for_run(None, "numpy", [784, 1024, 1024, 10], 1024).candidates[0] == 1
+    assert Threads.for_run(None, "numpy", [784, 128, 64, 10], 128).candidates == list(
+        candidate_threads([784, 128, 64, 10], 128))
     assert Threads.for_run(3, "torch", [4, 1], 8).candidates == [3]

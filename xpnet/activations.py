@@ -10,7 +10,21 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import array_api_compat
+
 from .validation import check_choice
+
+
+def zero_like_scalar(xp: ModuleType, x: Any) -> Any:
+    """0 as a 0-d array of ``x``'s dtype and device, for ``xp.maximum(x, zero)``.
+
+    Not the Python scalar ``0.0``: array-api-compat's torch wrappers of ``maximum``/``minimum``
+    turn a Python scalar into a tensor through ``torch.result_type``, which ``torch.compile``
+    cannot trace, so every such call split the compiled training step into separate graphs
+    (:mod:`xpnet.engines.torch`). A 0-d array of the same dtype promotes to nothing on every
+    backend and gives the same values (NaN still propagates).
+    """
+    return xp.zeros((), dtype=x.dtype, device=array_api_compat.device(x))
 
 
 class Activation:
@@ -31,7 +45,7 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, xp, Z):
-        return xp.maximum(Z, 0.0)
+        return xp.maximum(Z, zero_like_scalar(xp, Z))
 
     def backward(self, xp, dA, Z, A):
         return xp.where(Z > 0, dA, 0.0)

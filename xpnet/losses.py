@@ -20,7 +20,7 @@ import warnings
 from types import ModuleType
 from typing import Any
 
-from .activations import OUTPUT_LOSSES
+from .activations import OUTPUT_LOSSES, zero_like_scalar
 from .backend import check_same_library
 from .validation import check_choice, check_finite, check_nonnegative, check_same_shape
 
@@ -36,7 +36,7 @@ def loss_sum_from_logits(xp: ModuleType, ZL: Any, Y: Any, activation: str,
     with ``weights`` (1, m), Σ wᵢ·Lᵢ."""
     if activation == "sigmoid":
         # log(1 + exp(z)) - y z, written so that exp never overflows.
-        per = xp.maximum(ZL, 0.0) - ZL * Y + xp.log1p(xp.exp(-xp.abs(ZL)))
+        per = xp.maximum(ZL, zero_like_scalar(xp, ZL)) - ZL * Y + xp.log1p(xp.exp(-xp.abs(ZL)))
     elif activation == "softmax":
         zmax = xp.max(ZL, axis=0, keepdims=True)
         lse = zmax + xp.log(xp.sum(xp.exp(ZL - zmax), axis=0, keepdims=True))

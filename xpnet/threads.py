@@ -1,18 +1,21 @@
 """BLAS threads for one training run: how many, set for the run only (``train(threads=...)``).
 
 Why this matters: a training step on the CPU is a handful of matrix products of modest size
-(``[784, 128, 64, 10]`` in batches of 128: 26 MFLOP for the largest, half a millisecond on one
-core). OpenBLAS splits every product over all its threads and makes each call wait for the
-slowest one; its threads spin while they wait. On a quiet machine two threads gain a little;
-on a shared one (another process on one core) each call waits for a thread that the scheduler
-has descheduled for a whole time slice, and a step becomes 5–25× slower than with one thread
-(measured on this project's 2-core machine: ``bench/README.md``). One thread per process is
-then the fast setting, and on a quiet machine it costs little for small products.
+(``[784, 128, 64, 10]`` in batches of 128: 26 MFLOP for the largest, a quarter of a millisecond
+on one core). OpenBLAS splits every product over all its threads and makes each call wait for
+the slowest one; its threads spin while they wait. On a quiet machine two threads are faster
+from a few MFLOP up (1.2–1.9× per product from 3.2 MFLOP on, measured on this project's 2-core
+machine; at 1.6 MFLOP no gain); on a shared one (another process on each core) each call waits
+for a thread that the scheduler has descheduled for a whole time slice, and a step becomes
+5–25× slower than with one thread (``bench/README.md``). Neither setting is right on every
+machine, and a machine's load changes during a run.
 
-So :class:`Threads` chooses per run: a product too small to share (under :data:`GRAIN` FLOPs
-per thread) gets one thread; otherwise it times the first steps with one thread and with as
-many as the product can use, keeps the faster, and times them again every
-:data:`RETUNE_SECONDS` (contention comes and goes). ``threads=n`` fixes the count instead. The
+So :class:`Threads` measures, per run: a product too small to share (under :data:`GRAIN` FLOPs
+per thread) gets one thread; otherwise it times the first steps with one thread and with more
+(powers of two up to as many as the product can use, see :func:`candidate_threads`), keeps the
+fastest, drops a count at once when it is far slower, and times them again every
+:data:`RETUNE_SECONDS` (contention comes and goes), or at once when the chosen count's steps
+turn far slower (:data:`SLOW_STEPS`: a machine that became busy). ``threads=n`` fixes the count instead. The
 limits are set through ``threadpoolctl`` and restored when the run ends.
 """
 
@@ -26,13 +29,22 @@ from typing import Any
 
 from .validation import check_int
 
-#: FLOPs of a product below which a second thread costs more than it gains (each thread
-#: should have a few milliseconds of work: a busy machine's time slice).
-GRAIN = 64_000_000
+#: FLOPs per thread below which splitting a product gains nothing: products of 1.6 MFLOP ran
+#: as fast on one thread as on two, from 3.2 MFLOP on two were faster (quiet 2-core machine).
+#: Above it the count is timed, not assumed: the timing is what protects a busy machine.
+GRAIN = 1_500_000
 #: Seconds of training between two timings of the candidate thread counts.
 RETUNE_SECONDS = 30.0
 #: Timed steps per candidate (after one untimed step that wakes its threads up).
 TRIALS = 2
+#: A step this many times slower than its count's timed median is "far slower": a candidate
+#: that slow is dropped at once, and that many slow steps in a row after the choice
+#: (:data:`SLOW_STEPS`) start a new timing before :data:`RETUNE_SECONDS` are up.
+SLOWER = 3.0
+#: Consecutive far-slower steps that start a new timing at once: a machine that turns busy
+#: while several threads are in use makes every product wait for a descheduled thread (each
+#: step 10-60× slower); this notices it within a few steps instead of 30 s.
+SLOW_STEPS = 3
 
 
 def cpu_count() -> int:
@@ -49,6 +61,18 @@ def useful_threads(layer_dims: Sequence[int], batch: int, cores: int | None = No
     cores = cpu_count() if cores is None else cores
     largest = max(n * k for n, k in zip(layer_dims[1:], layer_dims[:-1], strict=False))
     return max(1, min(cores, 2 * batch * largest // GRAIN))
+
+
+def candidate_threads(layer_dims: Sequence[int], batch: int,
+                      cores: int | None = None) -> tuple[int, ...]:
+    """The counts to time: 1, the powers of two below :func:`useful_threads`, and that
+    number itself (``(1, 2)`` on two cores for any product worth sharing; ``(1,)`` when
+    none is)."""
+    n = useful_threads(layer_dims, batch, cores)
+    counts = [1]
+    while counts[-1] * 2 < n:
+        counts.append(counts[-1] * 2)
+    return tuple(counts + [n]) if n > 1 else (1,)
 
 
 def _controller() -> Any:
@@ -71,8 +95,8 @@ class Threads:
 
     ``threads``: a positive int fixes the count (an ``ImportError`` when ``threadpoolctl`` is
     missing); ``None`` chooses as the module says (the library's default when
-    ``threadpoolctl`` is missing). ``candidates`` are the counts to time (``[1]`` or
-    ``[1, n]``); ``clock`` is for tests.
+    ``threadpoolctl`` is missing). ``candidates`` are the counts to time (``[1]``: none, one
+    thread); ``clock`` is for tests.
     """
 
     def __init__(self, threads: int | None, candidates: Sequence[int] = (1,), *,
@@ -88,21 +112,23 @@ class Threads:
         self._times: dict[int, list[float]] = {}
         self._queue: list[tuple[int, bool]] = []
         self._tuned_at = -float("inf")
+        self._expected: float | None = None  # the chosen count's timed median step
+        self._slow = 0  # far-slower steps in a row since
         if self.controller is None:
             self.current = None  # nothing to set: the library's default
 
     @classmethod
     def for_run(cls, threads: int | None, backend_name: str, layer_dims: Sequence[int],
                 batch: int) -> Threads:
-        """The policy for a run: ``threads`` if given; else timing 1 and
-        :func:`useful_threads` on host backends (NumPy's BLAS), and nothing on the others."""
+        """The policy for a run: ``threads`` if given; else timing
+        :func:`candidate_threads` on host backends (NumPy's BLAS), and nothing on the others."""
         if threads is not None:
             return cls(threads)
         if backend_name not in ("numpy", "array_api_strict"):
             policy = cls(None)
             policy.current = None
             return policy
-        return cls(None, (1, useful_threads(layer_dims, batch)))
+        return cls(None, candidate_threads(layer_dims, batch))
 
     @property
     def description(self) -> str:
@@ -132,7 +158,7 @@ class Threads:
 
     def step(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` (one training step) under the current count, timing it while the
-        candidates are being compared."""
+        candidates are being compared, and watching it after (see :data:`SLOW_STEPS`)."""
         if self.current is None or len(self.candidates) < 2:
             return fn(*args)
         if not self._queue and self.clock() - self._tuned_at > RETUNE_SECONDS:
@@ -140,7 +166,7 @@ class Threads:
             # per candidate: one untimed step (its threads wake up), then TRIALS timed ones
             self._queue = [(n, k > 0) for n in self.candidates for k in range(TRIALS + 1)]
         if not self._queue:
-            return fn(*args)
+            return self._watched(fn, *args)
         n, timed = self._queue.pop(0)
         if n != self.current:
             self._set(n)
@@ -151,10 +177,24 @@ class Threads:
         if timed:
             self._times[n].append(elapsed)
             others = [min(t) for m, t in self._times.items() if m != n and t]
-            if others and elapsed > 3 * min(others):  # far slower: stop trying it
+            if others and elapsed > SLOWER * min(others):  # far slower: stop trying it
                 self._queue = [q for q in self._queue if q[0] != n]
         if not self._queue:
             self._choose()
+        return out
+
+    def _watched(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` under the chosen count; :data:`SLOW_STEPS` far-slower steps in a
+        row make the next step start a new timing."""
+        start = self.clock()
+        out = fn(*args)
+        if self._expected is not None and self.clock() - start > SLOWER * self._expected:
+            self._slow += 1
+            if self._slow >= SLOW_STEPS:
+                self._tuned_at = -float("inf")
+                self._slow = 0
+        else:
+            self._slow = 0
         return out
 
     def _choose(self) -> None:
@@ -163,4 +203,6 @@ class Threads:
         if best != self.current:
             self._set(best)
             self.current = best
+        self._expected = medians[best]
+        self._slow = 0
         self._tuned_at = self.clock()

@@ -222,9 +222,10 @@ def train(
 
     - ``threads``: BLAS threads for this run (set with ``threadpoolctl`` and restored when it
       ends). ``None`` lets xpnet choose: one thread for products too small to share, else
-      the faster of one and several, timed on the first steps and again every 30 s, because
-      on a busy machine several BLAS threads make every product wait for a descheduled one
-      (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was used.
+      the fastest of one and several counts, timed on the first steps and again every 30 s,
+      because on a busy machine several BLAS threads make every product wait for a
+      descheduled one (see :mod:`xpnet.threads`). ``Model.config["threads"]`` records what was
+      used.
     - ``streaming``: training data larger than memory (:mod:`xpnet.streaming`). ``X`` may be
       an array that stays on disk: an h5py ``Dataset``, a NumPy ``memmap``, a Zarr array, a
       ``dask.array`` (all ``(features, examples)``) or :class:`xpnet.DiskArray` (also for files

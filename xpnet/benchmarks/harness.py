@@ -72,15 +72,19 @@ def time_interleaved(case: Case, runners: dict[str, tuple[Entry, Runner]], *, ep
                      ) -> tuple[list[Timing], list[dict]]:
     """Warm each runner up, then time ``epochs`` epochs of each, round-robin.
 
-    Before each timed epoch the harness collects garbage and pauses ``settle`` seconds, so
-    that thread pools still spinning after the previous implementation's epoch (OpenBLAS,
-    OpenMP, Eigen) have gone to sleep; a runner whose epoch is short (under ``REWARM_BELOW``
-    seconds) then runs one untimed epoch first, so that its timed epoch starts, as in training,
-    with its data in cache and its threads awake. Returns the timings and the implementations
-    skipped because their warm-up failed.
+    Before each warm-up and each timed epoch the harness collects garbage and pauses
+    ``settle`` seconds, so that thread pools still spinning after the previous
+    implementation's epoch (OpenBLAS, OpenMP, Eigen) have gone to sleep; a runner whose epoch
+    is short (under ``REWARM_BELOW`` seconds) then runs one untimed epoch first, so that its
+    timed epoch starts, as in training, with its data in cache and its threads awake. Returns
+    the timings and the implementations skipped because their warm-up failed.
     """
     timings, skipped, short = {}, [], set()
     for name, (entry, runner) in list(runners.items()):
+        # the pause before the warm-up too: xpnet times its BLAS thread counts on its first
+        # steps, and a previous network's pools still spinning would make it choose one thread
+        gc.collect()
+        time.sleep(settle)
         start = time.perf_counter()
         try:
             for _ in range(warmup):

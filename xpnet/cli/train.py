@@ -143,7 +143,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=DTYPES, default="float32", help="default: %(default)s")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="BLAS threads for this run (default: xpnet chooses: one for small "
-                   "products, else the faster of 1 and all, timed on the first steps)")
+                   "products, else the fastest of 1, 2, 4, ... all, timed on the first steps)")
     p.add_argument("--seed", type=count, default=0, help="seed of the initial weights, the "
                    "batch order, dropout and the test split (default: %(default)s)")
     p.add_argument("--lr-schedule", type=lr_schedule, default=None, metavar="SCHEDULE",

@@ -57,6 +57,8 @@ class TracedEngine:
     #: optimizers whose ``step`` is known to trace (exact classes: a subclass may branch in
     #: Python on a value that is traced here)
     optimizers: ClassVar[tuple[type[Optimizer], ...]] = (GD, Momentum, RMSProp, Adam)
+    #: example weights (``sample_weight``) are not traced: ``load_data`` refuses them
+    sample_weights: ClassVar[bool] = False
 
     @classmethod
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
@@ -173,6 +175,9 @@ class TracedEngine:
     def _traced_step(self, mb: int, full: bool) -> Any:
         xp = self.xp
         template = self.optimizer
+        # the architecture's cached activations, computed now, outside the trace: Dynamo
+        # cannot enter functools.cached_property's lock (a graph break in the first compile)
+        self.arch.acts  # noqa: B018
 
         def step(params: dict[str, Any], slots: dict[str, Any], t: Any, hyper: dict[str, Any],
                  X: Any, Y: Any, order: Any, a: Any, masks: list[Any]) -> Any:

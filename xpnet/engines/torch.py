@@ -10,15 +10,17 @@ each batch size, and nothing waits for the device within an epoch (the cost is s
 
 Compiling costs time once per batch size (seconds to a minute on a CPU, less once Inductor's
 on-disk cache holds the graph); ``TorchEngine.use_compile = False`` runs the same traced step
-eagerly. **Chosen only by** ``engine="torch"``, not by ``"auto"``: on this project's CPU it was
-not reliably faster than the generic engine (mnist-3v7 1.28× faster, mnist-10 between 1.07×
-slower and 1.4× faster, epoch to epoch, ``bench/results/2026-12-01-perf-torch-engines.json``),
-because of the graph breaks below, and a minute of compilation before a short run is a poor
-default; not yet measured on a GPU.
+eagerly. The step compiles into **one graph** (``tests/test_engines.py`` checks that Dynamo
+records no graph break): the core passes no Python scalar to the two-argument functions whose
+array-api-compat torch wrappers promote it through ``torch.result_type``, which Dynamo cannot
+trace (:func:`xpnet.activations.zero_like_scalar`), and the architecture's cached properties
+are computed before tracing.
 
-Known limit: array-api-compat's torch wrappers of two-argument functions with a Python scalar
-(``xp.maximum(Z, 0.0)``, ``xp.where(Z > 0, dA, 0.0)``) call ``torch.result_type``, which Dynamo
-cannot put in a graph, so the step compiles into several graphs joined by eager code, not one.
+**Chosen only by** ``engine="torch"``, not by ``"auto"``. On this project's 2-core CPU, quiet,
+it is now faster than the generic engine and than PyTorch eager on cat, mnist-3v7 and mnist-10
+(``bench/README.md``, issue-16 notes), but ``"auto"`` would make every short run on torch (and
+every test) pay the compilation first, and it has not been measured on a busy machine or a
+GPU yet.
 """
 
 from __future__ import annotations
