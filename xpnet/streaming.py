@@ -103,14 +103,14 @@ def check_streaming(value: Any) -> Streaming | bool | None:
 
 
 def is_on_disk(X: Any) -> bool:
-    """Whether ``X`` is an array that stays on disk (h5py, Zarr, memmap, dask.array,
-    :class:`DiskArray`): what ``train`` streams by default."""
+    """Whether ``X`` is an array that stays on disk (h5py, Zarr, memmap, :class:`DiskArray`):
+    what ``train`` streams by default. A ``dask.array`` is not: Dask is also an array-API
+    backend that ``train`` runs on; ``streaming=True`` (or ``DiskArray``) streams it."""
     if isinstance(X, (DiskArray, np.memmap)):
         return True
     module = type(X).__module__ or ""
     return ((module.startswith("h5py") and type(X).__name__ == "Dataset")
-            or (module.startswith("zarr") and type(X).__name__ == "Array")
-            or (module.startswith("dask.array") and type(X).__name__ == "Array"))
+            or (module.startswith("zarr") and type(X).__name__ == "Array"))
 
 
 def stream_settings(streaming: Streaming | bool | None, X: Any) -> Streaming | None:
