@@ -229,8 +229,8 @@ def train(
     - ``streaming``: training data larger than memory (:mod:`xpnet.streaming`). ``X`` may be
       an array that stays on disk: an h5py ``Dataset``, a NumPy ``memmap``, a Zarr array (all
       ``(features, examples)``; a ``dask.array`` with ``streaming=True``) or
-      :class:`xpnet.DiskArray` (also for files that hold one example after another). ``None`` streams such arrays: mini-batches are
-      read, shuffled within windows of blocks (``xpnet.Streaming`` tunes that) and moved to
+      :class:`xpnet.DiskArray` (also for files that hold one example after another).
+      ``None`` streams such arrays: mini-batches are read, shuffled within windows of blocks (``xpnet.Streaming`` tunes that) and moved to
       the device by a background thread, ahead of the step; ``Y`` and the weights are read
       into memory. ``True`` streams in-memory arrays as well, ``False`` reads on-disk arrays
       into memory first. Streamed runs do not take ``validation_split`` (pass
