@@ -230,12 +230,12 @@ def train(
       an array that stays on disk: an h5py ``Dataset``, a NumPy ``memmap``, a Zarr array (all
       ``(features, examples)``; a ``dask.array`` with ``streaming=True``) or
       :class:`xpnet.DiskArray` (also for files that hold one example after another).
-      ``None`` streams such arrays: mini-batches are read, shuffled within windows of blocks (``xpnet.Streaming`` tunes that) and moved to
-      the device by a background thread, ahead of the step; ``Y`` and the weights are read
-      into memory. ``True`` streams in-memory arrays as well, ``False`` reads on-disk arrays
-      into memory first. Streamed runs do not take ``validation_split`` (pass
-      ``validation_data``, which is held in memory) and record no training metric;
-      ``Model.config["streaming"]`` says how the data were read.
+      ``None`` streams such arrays: mini-batches are read, shuffled within windows of blocks
+      (``xpnet.Streaming`` tunes that) by a background thread ahead of the step, and moved to
+      the device; ``Y`` and the weights are read into memory. ``True`` streams in-memory
+      arrays as well, ``False`` reads on-disk arrays into memory first. Streamed runs do not
+      take ``validation_split`` (pass ``validation_data``, which is held in memory) and
+      record no training metric; ``Model.config["streaming"]`` says how the data were read.
 
     Bad arguments raise ``TypeError`` or ``ValueError`` naming the argument before any work
     is done. Ctrl-C (``KeyboardInterrupt``) returns the model of the last completed epoch
