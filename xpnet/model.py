@@ -117,7 +117,6 @@ class Model:
     def _outputs_from_disk(self, X: Any) -> np.ndarray:
         """The outputs for ``X`` on disk (:mod:`xpnet.streaming`), read and predicted in blocks
         of about 64 MiB; a NumPy array."""
-        be = self._backend
         source = X if isinstance(X, DiskArray) else DiskArray(X)
         if source.n != self.layer_dims[0]:
             raise ValueError(f"X has {source.n} features per example (read as (features, "
@@ -126,13 +125,8 @@ class Model:
         dtype = np.dtype(self.dtype)
         step = max(1, (64 << 20) // (source.n * dtype.itemsize))
         parts = []
-        for a in range(0, source.m, step):
-            X_dev = as_data(be, "X", source.read(a, min(source.m, a + step), dtype).T,
-                            self.dtype)
-            check_finite(be.xp, "X", X_dev)
-            with be.library.quiet():
-                AL, _ = _forward(be.xp, X_dev, self.params, self.architecture.acts,
-                                 stats=self.stats)
+        for a in range(0, source.m, step):  # each block as an in-memory X
+            AL, _ = self._outputs(source.read(a, min(source.m, a + step), dtype).T)
             parts.append(to_numpy(AL))
         return np.concatenate(parts, axis=1)
 
