@@ -91,6 +91,16 @@ def test_missing_libraries_are_skipped_with_the_reason():
         build_runner("course", QUICK_CASES["mnist-10-bn"], 1)
 
 
+def test_an_engine_that_refuses_the_network_is_skipped_not_a_crash():
+    """A forced engine that cannot run a case (torch.compile's with batch norm, say) makes the
+    implementation skip that network with the engine's reason; the run goes on."""
+    from xpnet.benchmarks.xpnet_impl import XpnetRunner
+
+    with pytest.raises(Unavailable, match="engine='numpy' cannot run this configuration: it "
+                                          "runs on numpy arrays only"):
+        XpnetRunner(QUICK_CASES["mnist-10-bn"], "array_api_strict", engine="numpy")
+
+
 def test_flops_per_epoch_counts_forward_weight_and_hidden_input_gradients():
     cat = CASES["cat"]
     forward = 12288 * 20 + 20 * 7 + 7 * 5 + 5 * 1

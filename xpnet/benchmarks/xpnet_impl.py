@@ -13,7 +13,7 @@ from typing import Any
 
 from ..architecture import Architecture
 from ..backend import BackendUnavailableError, get_backend
-from ..engines import make_engine, run_epoch
+from ..engines import EngineUnsupportedError, make_engine, run_epoch
 from ..initializers import initialize_parameters
 from ..optimizers import get_optimizer
 from ..rng import RandomState
@@ -42,8 +42,11 @@ class XpnetRunner:
                                        backend=be, batch_norm=case.batch_norm)
         optimizer = get_optimizer(case.optimizer, case.learning_rate)
         arch = Architecture.of(case.layer_dims, case.activations, case.batch_norm)
-        self.engine = make_engine(engine, be, params, arch, optimizer, lambd=0.0,
-                                  keep_prob=1.0, rng=self.rng)
+        try:
+            self.engine = make_engine(engine, be, params, arch, optimizer, lambd=0.0,
+                                      keep_prob=1.0, rng=self.rng)
+        except EngineUnsupportedError as exc:  # e.g. batch norm on a compiling engine
+            raise Unavailable(str(exc)) from None
         self.engine.load_data(be.asarray(data.X, dtype=dt), be.asarray(data.Y, dtype=dt))
         self.m, self.batch = case.m, case.batch
         # the BLAS threads as train(threads=threads) sets them (None: xpnet chooses)

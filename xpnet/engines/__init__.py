@@ -28,6 +28,7 @@ from ..rng import RandomState
 from ..streaming import StreamedData
 from ..threads import Threads
 from ..validation import check_choice
+from ._support import EngineUnsupportedError
 from .generic import GenericEngine
 
 #: Fast engines by name: the module that defines each (as ``ENGINE``), imported on first use.
@@ -216,5 +217,5 @@ def run_streamed_epoch(engine: Engine, data: StreamedData, rng: RandomState, *,
     return total
 
 
-__all__ = ["ENGINES", "FAST_ENGINES", "Engine", "GenericEngine", "fast_engine",
+__all__ = ["ENGINES", "FAST_ENGINES", "Engine", "EngineUnsupportedError", "GenericEngine", "fast_engine",
            "fast_engine_for", "make_engine", "run_epoch", "run_streamed_epoch"]

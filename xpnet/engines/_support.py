@@ -21,7 +21,13 @@ def backend_and_optimizer_reason(backend_name: str, optimizers: Iterable[type],
     return None
 
 
+class EngineUnsupportedError(ValueError):
+    """An engine asked by name for a configuration that it cannot run (the message says why);
+    ``engine="auto"`` never raises it, it falls back to the generic engine."""
+
+
 def refuse_unsupported(name: str, reason: str | None) -> None:
-    """The ``ValueError`` of an engine built for a configuration it cannot run."""
+    """The :class:`EngineUnsupportedError` of an engine built for a configuration it cannot
+    run."""
     if reason is not None:
-        raise ValueError(f"engine={name!r} cannot run this configuration: {reason}")
+        raise EngineUnsupportedError(f"engine={name!r} cannot run this configuration: {reason}")
