@@ -4,11 +4,14 @@ a fake one here; speed is measured in ``bench/``.)"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 import xpnet
 from xpnet.threads import (
+    RETUNE_COST,
     RETUNE_SECONDS,
     SLOW_STEPS,
     TRIALS,
@@ -79,12 +82,34 @@ def test_the_first_steps_are_timed_and_the_faster_count_is_kept(cost, best):
         assert used[:2 * (TRIALS + 1)] == [1] * (TRIALS + 1) + [2] * (TRIALS + 1)
         assert set(used[2 * (TRIALS + 1):]) == {best}
         assert policy.description == f"auto: {best} (timed 1, 2)"
-        # contention changes: after RETUNE_SECONDS the candidates are timed again
+        # contention changes: after RETUNE_SECONDS, once the steps since the timing have taken
+        # RETUNE_COST times what it lost, the candidates are timed again
+        lost = (TRIALS + 1) * abs(cost[1] - cost[2])
         clock.now += RETUNE_SECONDS
         swapped = {1: cost[2], 2: cost[1]}
-        used = _run(policy, clock, 20, swapped)
+        due = math.ceil((RETUNE_COST * lost - 14 * cost[best]) / swapped[best])
+        used = _run(policy, clock, due - 1, swapped)
+        assert set(used) == {best}  # not yet: the timing would cost over 2% of the steps
+        used = _run(policy, clock, 21, swapped)
         assert set(used[-5:]) == {3 - best}
     assert blas_threads() == before
+
+
+def test_a_timing_waits_for_enough_steps_however_long_the_clock_ran():
+    """Time passing between steps (evaluation, other runs interleaved) does not make the
+    counts timed again before the steps themselves have run RETUNE_COST times the timing's
+    loss."""
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl can limit")
+    clock = FakeClock()
+    with Threads(None, (1, 2), clock=clock) as policy:
+        cost = {1: 0.11, 2: 0.06}  # the wide network's steps
+        _run(policy, clock, 2 * (TRIALS + 1), cost)
+        lost = (TRIALS + 1) * 0.05
+        for _ in range(5):  # five epochs of 8 steps, each after 60 s of something else
+            clock.now += 60.0
+            assert _run(policy, clock, 8, cost) == [2] * 8
+        assert 40 * 0.06 < RETUNE_COST * lost
 
 
 def test_a_count_far_slower_is_abandoned_after_one_timed_step():

@@ -14,7 +14,8 @@ So :class:`Threads` measures, per run: a product too small to share (under :data
 per thread) gets one thread; otherwise it times the first steps with one thread and with more
 (powers of two up to as many as the product can use, see :func:`candidate_threads`), keeps the
 fastest, drops a count at once when it is far slower, and times them again every
-:data:`RETUNE_SECONDS` (contention comes and goes), or at once when the chosen count's steps
+:data:`RETUNE_SECONDS` (contention comes and goes) once the steps since the last timing have
+taken :data:`RETUNE_COST` times what that timing cost, or at once when the chosen count's steps
 turn far slower (:data:`SLOW_STEPS`: a machine that became busy). ``threads=n`` fixes the count instead. The
 limits are set through ``threadpoolctl`` and restored when the run ends.
 """
@@ -33,8 +34,15 @@ from .validation import check_int
 #: as fast on one thread as on two, from 3.2 MFLOP on two were faster (quiet 2-core machine).
 #: Above it the count is timed, not assumed: the timing is what protects a busy machine.
 GRAIN = 1_500_000
-#: Seconds of training between two timings of the candidate thread counts.
+#: Seconds between two timings of the candidate thread counts, at least.
 RETUNE_SECONDS = 30.0
+#: ... and the steps since the last timing must have taken this many times the time that
+#: timing lost (its steps minus as many steps at the chosen count's median), so that timing
+#: costs at most 2% of the training time, whatever the step's size and however much time
+#: passes outside the steps (evaluation between epochs, other runs interleaved with this one):
+#: with a ``[784, 1024, 1024, 10]`` step (60 ms with two threads, 110 with one) a timing
+#: every 30 s of the clock slowed every third epoch of an interleaved benchmark by 30%.
+RETUNE_COST = 50.0
 #: Timed steps per candidate (after one untimed step that wakes its threads up).
 TRIALS = 2
 #: A step this many times slower than its count's timed median is "far slower": a candidate
@@ -114,6 +122,10 @@ class Threads:
         self._tuned_at = -float("inf")
         self._expected: float | None = None  # the chosen count's timed median step
         self._slow = 0  # far-slower steps in a row since
+        self._trial_steps: list[float] = []  # every step of the timing under way
+        self._lost = 0.0  # what the last timing cost beyond the chosen count's steps
+        self._stepped = 0.0  # time in steps since that timing
+        self._now = False  # time the counts again at the next step (a machine turned busy)
         if self.controller is None:
             self.current = None  # nothing to set: the library's default
 
@@ -161,7 +173,11 @@ class Threads:
         candidates are being compared, and watching it after (see :data:`SLOW_STEPS`)."""
         if self.current is None or len(self.candidates) < 2:
             return fn(*args)
-        if not self._queue and self.clock() - self._tuned_at > RETUNE_SECONDS:
+        if not self._queue and (self._now or (
+                self.clock() - self._tuned_at > RETUNE_SECONDS
+                and self._stepped >= RETUNE_COST * self._lost)):
+            self._now = False
+            self._trial_steps = []
             self._times = {n: [] for n in self.candidates}
             # per candidate: one untimed step (its threads wake up), then TRIALS timed ones
             self._queue = [(n, k > 0) for n in self.candidates for k in range(TRIALS + 1)]
@@ -174,6 +190,7 @@ class Threads:
         start = self.clock()
         out = fn(*args)
         elapsed = self.clock() - start
+        self._trial_steps.append(elapsed)
         if timed:
             self._times[n].append(elapsed)
             others = [min(t) for m, t in self._times.items() if m != n and t]
@@ -188,10 +205,12 @@ class Threads:
         row make the next step start a new timing."""
         start = self.clock()
         out = fn(*args)
-        if self._expected is not None and self.clock() - start > SLOWER * self._expected:
+        elapsed = self.clock() - start
+        self._stepped += elapsed
+        if self._expected is not None and elapsed > SLOWER * self._expected:
             self._slow += 1
             if self._slow >= SLOW_STEPS:
-                self._tuned_at = -float("inf")
+                self._now = True
                 self._slow = 0
         else:
             self._slow = 0
@@ -206,3 +225,5 @@ class Threads:
         self._expected = medians[best]
         self._slow = 0
         self._tuned_at = self.clock()
+        self._lost = max(0.0, sum(self._trial_steps) - len(self._trial_steps) * medians[best])
+        self._stepped = 0.0
