@@ -122,6 +122,28 @@ def test_numpy_placement_in_c_order_on_request():
     assert get_backend("numpy").asarray(already, "float64", c_order=True) is already  # no copy
 
 
+def test_examples_major_is_the_transpose_in_c_order_on_every_backend(backend):
+    """What the generic engine keeps of X: (examples, features), C-contiguous where the
+    library has strides, from host data and from the backend's own arrays."""
+    X = np.arange(12.0).reshape(3, 4)  # (features, examples)
+    for given in (X, np.asfortranarray(X), backend.asarray(X, "float64")):
+        placed = backend.examples_major(given, "float64")
+        assert placed.shape == (4, 3)
+        np.testing.assert_array_equal(xpnet.to_numpy(placed), X.T)
+        if backend.name == "torch":
+            assert placed.is_contiguous()
+        if backend.name == "numpy":
+            assert placed.flags.c_contiguous
+
+
+def test_examples_major_does_not_copy_the_course_layout_on_numpy():
+    examples = np.random.default_rng(0).standard_normal((10, 4))  # x.reshape(m, -1)
+    placed = get_backend("numpy").examples_major(examples.T, "float64")
+    assert np.shares_memory(placed, examples) and placed.flags.c_contiguous
+    assert not np.shares_memory(get_backend("numpy").examples_major(examples.T, "float32"),
+                                examples)  # a dtype change is the one copy
+
+
 # -- the table of libraries ----------------------------------------------------------------------
 
 

@@ -324,6 +324,23 @@ def test_the_numpy_engine_takes_the_course_layout_without_copying_it():
     assert np.shares_memory(eng.X, examples)
 
 
+def test_the_generic_engine_gathers_whole_rows_of_examples_major_data():
+    """X and Y are kept (examples, features) in C order, the course's layout without a copy,
+    and a step sees the batch as (features, examples), as the public forward pass does."""
+    be, params, arch, opt = _engines()
+    examples = np.random.default_rng(0).standard_normal((10, 4))
+    eng = GenericEngine(be, params, arch, opt, lambd=0.0, keep_prob=1.0, rng=RandomState(0))
+    Y = xpnet.one_hot(np.arange(10) % 2, 2, dtype="float64")
+    eng.load_data(examples.T, Y)
+    assert np.shares_memory(eng.XT, examples) and eng.XT.flags.c_contiguous
+    assert eng.YT.shape == (10, 2) and eng.YT.flags.c_contiguous
+    order = np.array([3, 1, 4, 0, 9, 2, 6, 5, 8, 7])
+    expected = xpnet.compute_cost(xpnet.forward(examples.T[:, order[2:7]], params,
+                                                ["relu", "softmax"])[0],
+                                  Y[:, order[2:7]])
+    assert float(eng.step(order, 2, 7)) == pytest.approx(5 * expected, rel=1e-12)
+
+
 # -- batch normalisation ----------------------------------------------------------------------
 def _needs_batch_norm(fast):
     if not getattr(fast, "batch_norm", False):

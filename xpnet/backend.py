@@ -93,6 +93,8 @@ class Library:
     def from_host(self, xp: ModuleType, host: np.ndarray, dtype: Any, device: Any,
                   c_order: bool) -> Any:
         """The NumPy array ``host`` placed on ``device`` as an array of this namespace."""
+        if c_order:  # libraries that keep strides (torch shares the memory) then get C order
+            host = np.ascontiguousarray(host)
         return xp.asarray(host, dtype=dtype, device=device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
@@ -214,8 +216,18 @@ class CuPy(Library):
             raise ValueError(f"device={device!r} for CuPy must be a device id (0, 1, ...) or 'cuda:N'")
         return cupy.cuda.Device(device)
 
+    def adopt(self, xp: ModuleType, x: Any, dtype: Any, device: Any, c_order: bool) -> Any:
+        x = super().adopt(xp, x, dtype, device, c_order)
+        if not c_order:
+            return x
+        import cupy
+
+        return cupy.ascontiguousarray(x)
+
     def from_host(self, xp: ModuleType, host: np.ndarray, dtype: Any, device: Any,
                   c_order: bool) -> Any:
+        if c_order:
+            host = np.ascontiguousarray(host)
         if device is None:
             return super().from_host(xp, host, dtype, device, c_order)
         with device:
@@ -260,6 +272,10 @@ class Torch(Library):
             return torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(f"device={device!r} is not a torch device ({exc})") from None
+
+    def adopt(self, xp: ModuleType, x: Any, dtype: Any, device: Any, c_order: bool) -> Any:
+        x = super().adopt(xp, x, dtype, device, c_order)
+        return x.contiguous() if c_order else x
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.detach().cpu().numpy()
@@ -440,6 +456,16 @@ class Backend:
         if dt is None and host.dtype.kind not in "biuf":
             raise TypeError(f"cannot place an array of dtype {host.dtype} on backend {self.name!r}")
         return lib.from_host(xp, host, dt, self.device, c_order)
+
+    def examples_major(self, x: Any, dtype: Any = None) -> Any:
+        """The 2-D ``x`` (features, examples) transposed: a C-contiguous (examples, features)
+        array of this backend (of ``dtype`` if given), copied at most once on its way. A
+        mini-batch of it is then a gather of whole rows; the course's ``x.reshape(m, -1).T``
+        on NumPy is that already and is not copied."""
+        if is_array(x) and _same_namespace(x, self.xp):
+            return self.asarray(self.xp.permute_dims(x, (1, 0)), dtype, c_order=True)
+        host = to_numpy(x) if is_array(x) else np.asarray(x)
+        return self.asarray(host.T, dtype, c_order=True)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """A NumPy copy (or view, on the CPU) of array ``x``."""
