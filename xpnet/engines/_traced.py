@@ -16,7 +16,9 @@ engine does it:
   users change them between steps without a recompilation;
 - **optimizer state**: the generic optimizer's slots (``v``, ``s``) as dicts of arrays, zeros
   before the first step (``β·0 + (1 − β)·dP`` is the generic first step exactly);
-  ``state_dict()`` gives them in the generic format.
+  ``state_dict()`` gives them in the generic format;
+- **running statistics** of batch-normalised layers: inputs and outputs of the step, as the
+  parameters are.
 
 One compilation per batch size (the short last batch of an epoch is a second one) and per
 full-batch/mini-batch mode; nothing is read back within an epoch. The step returns new arrays
@@ -31,6 +33,7 @@ from typing import Any, ClassVar
 
 from ..architecture import Architecture
 from ..backend import Backend
+from ..network import initial_stats
 from ..optimizers import GD, Adam, Momentum, Optimizer, RMSProp
 from ..rng import RandomState
 from ._support import backend_and_optimizer_reason, refuse_unsupported
@@ -59,18 +62,16 @@ class TracedEngine:
     optimizers: ClassVar[tuple[type[Optimizer], ...]] = (GD, Momentum, RMSProp, Adam)
     #: example weights (``sample_weight``) are not traced: ``load_data`` refuses them
     sample_weights: ClassVar[bool] = False
+    #: batch-normalised layers are traced: their running statistics enter and leave the
+    #: compiled step, as the parameters do
+    batch_norm: ClassVar[bool] = True
 
     @classmethod
     def unsupported_reason(cls, backend: Backend, arch: Architecture,
                            optimizer: Optimizer) -> str | None:
         """Why this engine cannot run this configuration, or ``None`` when it can."""
-        reason = backend_and_optimizer_reason(cls.backend_name, cls.optimizers, backend,
-                                              optimizer)
-        if reason is not None:
-            return reason
-        if arch.has_batch_norm:
-            return "batch norm is not traced yet (its running statistics would be state)"
-        return None
+        return backend_and_optimizer_reason(cls.backend_name, cls.optimizers, backend,
+                                            optimizer)
 
     def __init__(self, backend: Backend, params: dict[str, Any], arch: Architecture,
                  optimizer: Optimizer, *, lambd: float, keep_prob: float,
@@ -85,14 +86,16 @@ class TracedEngine:
         self.rng = rng
         self._params = dict(params)
         self.dtype = params["W1"].dtype
+        self._stats = dict(stats) if stats is not None else initial_stats(
+            arch, self.xp, self.dtype, backend.device)
         self.load_state_dict(optimizer.state_dict())
         self._compiled: dict[tuple[int, bool], Any] = {}
 
     # -- the engine contract ------------------------------------------------------------------
     @property
     def stats(self) -> dict[str, Any]:
-        """No running statistics: batch-normalised networks are not traced."""
-        return {}
+        """The running statistics of the batch-normalised layers (``{}`` without batch norm)."""
+        return dict(self._stats)
 
     def load_data(self, X: Any, Y: Any, sample_weight: Any = None) -> None:
         """``X`` (n_x, m) and ``Y`` (n_y, m), kept examples-major ``(m, n)``, so that a
@@ -120,14 +123,16 @@ class TracedEngine:
                               for key, P in self._params.items()}
                        for slot in type(self.optimizer)._slots}
 
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The parameters and optimizer state now (immutable arrays: references suffice)."""
-        return dict(self._params), self.state_dict()
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The parameters, optimizer state and running statistics now (the step never
+        changes an array in place: references suffice)."""
+        return dict(self._params), self.state_dict(), dict(self._stats)
 
-    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        params, state = snapshot
+    def restore(self, snapshot: tuple[dict[str, Any], dict[str, Any], dict[str, Any]]) -> None:
+        params, state, stats = snapshot
         self._params = dict(params)
         self.load_state_dict(state)
+        self._stats = dict(stats)
 
     def step(self, order: Any, a: int, b: int) -> Any:
         """Train on examples ``order[a:b]`` (all of them when ``order`` is None).
@@ -144,9 +149,12 @@ class TracedEngine:
         fn = self._compiled.get((mb, full))
         if fn is None:
             fn = self._compiled[(mb, full)] = self.compile(self._traced_step(mb, full))
-        self._params, self._slots, cost = fn(self._params, self._slots, self.scalar(self._t),
-                                             hyper, self.X, self.Y, order, self.offset(a),
-                                             masks)
+        params, self._slots, stats, cost = fn(
+            self._params, self._slots, self._stats, self.scalar(self._t), hyper, self.X,
+            self.Y, order, self.offset(a), masks)
+        # in the network's order again (JAX returns dicts with their keys sorted)
+        self._params = {key: params[key] for key in self._params}
+        self._stats = {key: stats[key] for key in self._stats}
         self._t += 1
         return cost
 
@@ -179,8 +187,9 @@ class TracedEngine:
         # cannot enter functools.cached_property's lock (a graph break in the first compile)
         self.arch.acts  # noqa: B018
 
-        def step(params: dict[str, Any], slots: dict[str, Any], t: Any, hyper: dict[str, Any],
-                 X: Any, Y: Any, order: Any, a: Any, masks: list[Any]) -> Any:
+        def step(params: dict[str, Any], slots: dict[str, Any], stats: dict[str, Any], t: Any,
+                 hyper: dict[str, Any], X: Any, Y: Any, order: Any, a: Any,
+                 masks: list[Any]) -> Any:
             if full:
                 Xb, Yb = X, Y
             else:
@@ -191,10 +200,10 @@ class TracedEngine:
                 setattr(opt, key, value)
             opt.load_state_dict({"t": 0, **slots})
             opt.t = t
-            new, c, _ = train_step(xp, xp.permute_dims(Xb, (1, 0)), xp.permute_dims(Yb, (1, 0)),
-                                params, opt, self.arch, lambd=self.lambd,
-                                keep_prob=self.keep_prob, rng=_MaskFeed(masks),
-                                backend=self.backend)
-            return new, {slot: getattr(opt, slot) for slot in slots}, c * mb
+            new, c, stats = train_step(
+                xp, xp.permute_dims(Xb, (1, 0)), xp.permute_dims(Yb, (1, 0)), params, opt,
+                self.arch, lambd=self.lambd, keep_prob=self.keep_prob, rng=_MaskFeed(masks),
+                backend=self.backend, stats=stats)
+            return new, {slot: getattr(opt, slot) for slot in slots}, stats, c * mb
 
         return step
