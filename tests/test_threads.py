@@ -11,9 +11,11 @@ import pytest
 
 import xpnet
 from xpnet.threads import (
+    MAX_TRIALS,
     RETUNE_COST,
     RETUNE_SECONDS,
     SLOW_STEPS,
+    TRIAL_SECONDS,
     TRIALS,
     Threads,
     candidate_threads,
@@ -95,6 +97,30 @@ def test_the_first_steps_are_timed_and_the_faster_count_is_kept(cost, best):
     assert blas_threads() == before
 
 
+@pytest.mark.parametrize("costs, timed", [
+    # steps of 1/512 s: TRIAL_SECONDS (0.01 s) needs 6 of them; of 1/1024 s, 11
+    ((2.0**-9, 2.0**-10), (6, 11)),
+    # 1/8192 s: MAX_TRIALS of them are still short of TRIAL_SECONDS; stop there
+    ((2.0**-13, 2.0**-13), (MAX_TRIALS, MAX_TRIALS)),
+])
+def test_short_steps_are_timed_until_they_add_up_to_trial_seconds(costs, timed):
+    """Two steps of 1-2 ms are a coin toss on a noisy machine: a short step's count is timed
+    over TRIAL_SECONDS of steps (MAX_TRIALS at most), and the median decides."""
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl can limit")
+    cost = dict(zip((1, 2), costs, strict=True))
+    assert timed[0] * cost[1] >= TRIAL_SECONDS or timed[0] == MAX_TRIALS
+    assert (timed[0] - 1) * cost[1] < TRIAL_SECONDS
+    clock = FakeClock()
+    with Threads(None, (1, 2), clock=clock) as policy:
+        used = _run(policy, clock, 60, cost)
+    tuning = timed[0] + timed[1] + 2  # and one untimed step each
+    assert used[:tuning] == [1] * (timed[0] + 1) + [2] * (timed[1] + 1)
+    best = 1 if cost[1] <= cost[2] else 2
+    assert set(used[tuning:]) == {best}
+    assert [len(policy._times[n]) for n in (1, 2)] == list(timed)
+
+
 def test_a_timing_waits_for_enough_steps_however_long_the_clock_ran():
     """Time passing between steps (evaluation, other runs interleaved) does not make the
     counts timed again before the steps themselves have run RETUNE_COST times the timing's
@@ -154,7 +180,7 @@ def test_a_machine_turning_busy_is_noticed_within_a_few_steps():
     clock = FakeClock()
     tuning = 2 * (TRIALS + 1)
     with Threads(None, (1, 2), clock=clock) as policy:
-        ms = 1e-3
+        ms = 10e-3  # TRIALS steps of it, or of 0.6 of it, add up to TRIAL_SECONDS
         assert set(_run(policy, clock, tuning + 5, {1: ms, 2: 0.6 * ms})[tuning:]) == {2}
         _run(policy, clock, 1, {1: ms, 2: 30 * ms})  # one slow step
         assert _run(policy, clock, 5, {1: ms, 2: 0.6 * ms}) == [2] * 5

@@ -11,13 +11,14 @@ for a thread that the scheduler has descheduled for a whole time slice, and a st
 machine, and a machine's load changes during a run.
 
 So :class:`Threads` measures, per run: a product too small to share (under :data:`GRAIN` FLOPs
-per thread) gets one thread; otherwise it times the first steps with one thread and with more
-(powers of two up to as many as the product can use, see :func:`candidate_threads`), keeps the
-fastest, drops a count at once when it is far slower, and times them again every
-:data:`RETUNE_SECONDS` (contention comes and goes) once the steps since the last timing have
-taken :data:`RETUNE_COST` times what that timing cost, or at once when the chosen count's steps
-turn far slower (:data:`SLOW_STEPS`: a machine that became busy). ``threads=n`` fixes the count instead. The
-limits are set through ``threadpoolctl`` and restored when the run ends.
+per thread) gets one thread; otherwise it times the first steps (:data:`TRIAL_SECONDS` of them
+at least) with one thread and with more (powers of two up to as many as the product can use,
+see :func:`candidate_threads`), keeps the fastest, drops a count at once when it is far slower,
+and times them again every :data:`RETUNE_SECONDS` (contention comes and goes) once the steps
+since the last timing have taken :data:`RETUNE_COST` times what that timing cost, or at once
+when the chosen count's steps turn far slower (:data:`SLOW_STEPS`: a machine that became
+busy). ``threads=n`` fixes the count instead. The limits are set through ``threadpoolctl``
+and restored when the run ends.
 """
 
 from __future__ import annotations
@@ -43,8 +44,13 @@ RETUNE_SECONDS = 30.0
 #: with a ``[784, 1024, 1024, 10]`` step (60 ms with two threads, 110 with one) a timing
 #: every 30 s of the clock slowed every third epoch of an interleaved benchmark by 30%.
 RETUNE_COST = 50.0
-#: Timed steps per candidate (after one untimed step that wakes its threads up).
+#: Timed steps per candidate, at least (after one untimed step that wakes its threads up) ...
 TRIALS = 2
+#: ... and until they add up to this many seconds, up to :data:`MAX_TRIALS` steps: two steps
+#: of a ``[784, 128, 64, 10]`` network (1–2 ms each) are too few on a noisy machine, where
+#: one preempted step made the timing keep the slower count for a whole run.
+TRIAL_SECONDS = 0.01
+MAX_TRIALS = 16
 #: A step this many times slower than its count's timed median is "far slower": a candidate
 #: that slow is dropped at once, and that many slow steps in a row after the choice
 #: (:data:`SLOW_STEPS`) start a new timing before :data:`RETUNE_SECONDS` are up.
@@ -192,10 +198,14 @@ class Threads:
         elapsed = self.clock() - start
         self._trial_steps.append(elapsed)
         if timed:
-            self._times[n].append(elapsed)
+            times = self._times[n]
+            times.append(elapsed)
             others = [min(t) for m, t in self._times.items() if m != n and t]
             if others and elapsed > SLOWER * min(others):  # far slower: stop trying it
                 self._queue = [q for q in self._queue if q[0] != n]
+            elif ((not self._queue or self._queue[0][0] != n) and len(times) < MAX_TRIALS
+                  and sum(times) < TRIAL_SECONDS):  # short steps: time more of them
+                self._queue.insert(0, (n, True))
         if not self._queue:
             self._choose()
         return out
