@@ -324,6 +324,47 @@ def test_the_numpy_engine_takes_the_course_layout_without_copying_it():
     assert np.shares_memory(eng.X, examples)
 
 
+@pytest.mark.parametrize("optimizer", ["momentum", "rmsprop", "adam"])
+def test_a_large_flat_buffer_updated_block_by_block_gives_the_same_bits(monkeypatch, optimizer):
+    """Over BLOCKED_FROM parameters the NumPy optimizers update block by block (the buffers
+    stay in cache through their passes): each element sees the same operations in the same
+    order, so training gives exactly the whole-buffer result. Blocks of 16 here, uneven at
+    the end (the flat buffer holds 137 numbers: hidden widths padded to 8)."""
+    import xpnet.engines.numpy as numpy_engine
+
+    X, Y = _data(6, 64, 1, "sigmoid")
+    counts = []
+    blocks = numpy_engine._Blocked._blocks
+
+    def counted(self, *args):
+        views = blocks(self, *args)
+        counts.append(len(views))
+        return views
+
+    monkeypatch.setattr(numpy_engine._Blocked, "_blocks", counted)
+
+    def run(block: int, blocked_from: int) -> xpnet.Model:
+        monkeypatch.setattr(numpy_engine, "BLOCK", block)
+        monkeypatch.setattr(numpy_engine, "BLOCKED_FROM", blocked_from)
+        return xpnet.train(X, Y, [6, 7, 5, 1], optimizer=optimizer, num_epochs=3,
+                           mini_batch_size=16, learning_rate=0.01, seed=1, engine="numpy",
+                           lambd=0.1)
+
+    whole = run(16, 10**9)
+    assert set(counts) == {1}
+    counts.clear()
+    blocked = run(16, 32)
+    assert set(counts) == {9}  # 137 numbers: 8 blocks of 16 and one of 9
+    assert whole.costs == blocked.costs
+    for key, value in whole.params.items():
+        np.testing.assert_array_equal(blocked.params[key], value, err_msg=key)
+    state, blocked_state = whole.optimizer.state_dict(), blocked.optimizer.state_dict()
+    for slot in state.keys() - {"t"}:
+        for key in state[slot]:
+            np.testing.assert_array_equal(blocked_state[slot][key], state[slot][key])
+    assert whole.costs[-1] < whole.costs[0]
+
+
 def test_the_generic_engine_gathers_whole_rows_of_examples_major_data():
     """X and Y are kept (examples, features) in C order, the course's layout without a copy,
     and a step sees the batch as (features, examples), as the public forward pass does."""

@@ -13,7 +13,8 @@ reference, which it is tested against), arranged for NumPy on a CPU:
   backward writes ``dW_l``/``db_l`` straight into the gradient buffer
   (``np.matmul(..., out=)``), and each optimizer updates every parameter with a handful of
   whole-buffer in-place operations (a fused Adam: eleven passes instead of 4 × L small
-  updates). Moments are kept exactly as the generic optimizer keeps them, so checkpoints
+  updates; over a buffer of :data:`BLOCKED_FROM` numbers or more, block by block, so that the
+  passes run in cache). Moments are kept exactly as the generic optimizer keeps them, so checkpoints
   resume bit for bit; constant factors (GD's learning rate, Momentum's ``1 − β``, RMSProp's
   ``√(1 − β)``, Adam's ``1 − β1``) are folded into ``dZ_L`` instead, which saves a pass each.
 - **preallocated work buffers** per batch size (the short last batch gets its own set).
@@ -357,7 +358,45 @@ class _FlatGD(FlatOptimizer):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatMomentum(FlatOptimizer):
+#: Elements per block of a blocked optimizer update: 256 KiB of float32 per buffer, so the
+#: five buffers of Adam's block (parameters, gradient, scratch, ``v``, ``s``) stay in L2/L3
+#: through its eleven passes. Buffers of up to :data:`BLOCKED_FROM` elements are updated
+#: whole (mnist-10's 109 386 parameters: blocks gained nothing, the buffers stay in cache).
+BLOCK = 65_536
+#: Flat buffers from this size on are updated block by block: the wide network's 1.86 M
+#: parameters took 16-22 ms per Adam step whole (each pass streamed 7.4 MB buffers from
+#: memory) and 9.6-11 ms in blocks (``bench/README.md``, issue-16 notes of 2026-12-02).
+BLOCKED_FROM = 4 * BLOCK
+
+
+class _Blocked(FlatOptimizer):
+    """An update of several passes, run block by block over buffers of :data:`BLOCKED_FROM`
+    elements or more (every element gets the same operations in the same order: the result
+    is the same bit for bit). Subclasses write ``_apply(theta, grad, tmp, slots, opt)``."""
+
+    _views: tuple[tuple[int, ...], list[tuple[Any, ...]]] | None = None
+
+    def update(self, theta, grad, tmp, opt):
+        self.t += 1
+        for th, g, tm, slots in self._blocks(theta, grad, tmp):
+            self._apply(th, g, tm, slots, opt)
+
+    def _blocks(self, theta, grad, tmp) -> list[tuple[Any, ...]]:
+        key = (id(theta), id(grad), id(tmp), *(id(v) for v in self.slots.values()))
+        if self._views is None or self._views[0] != key:
+            n = theta.shape[0]
+            step = BLOCK if n >= BLOCKED_FROM else max(n, 1)
+            blocks = [(theta[a:a + step], grad[a:a + step], tmp[a:a + step],
+                       {k: v[a:a + step] for k, v in self.slots.items()})
+                      for a in range(0, n, step)]
+            self._views = (key, blocks)
+        return self._views[1]
+
+    def _apply(self, theta, grad, tmp, slots, opt):
+        raise NotImplementedError
+
+
+class _FlatMomentum(_Blocked):
     """``v = β v + (1 − β) dP``; ``P -= lr · v``, with ``grad = (1 − β) dP``."""
 
     slot_names = ("v",)
@@ -365,16 +404,15 @@ class _FlatMomentum(FlatOptimizer):
     def grad_scale(self, opt):
         return 1.0 - opt.beta
 
-    def update(self, theta, grad, tmp, opt):
-        self.t += 1
-        v = self.slots["v"]
+    def _apply(self, theta, grad, tmp, slots, opt):
+        v = slots["v"]
         np.multiply(v, opt.beta, out=v)
         np.add(v, grad, out=v)
         np.multiply(v, opt.learning_rate, out=grad)
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatRMSProp(FlatOptimizer):
+class _FlatRMSProp(_Blocked):
     """``s = β s + (1 − β) dP²``; ``P -= lr · dP / (√s + ε)``, with ``grad = √(1 − β) dP``."""
 
     slot_names = ("s",)
@@ -382,9 +420,8 @@ class _FlatRMSProp(FlatOptimizer):
     def grad_scale(self, opt):
         return (1.0 - opt.beta) ** 0.5
 
-    def update(self, theta, grad, tmp, opt):
-        self.t += 1
-        s = self.slots["s"]
+    def _apply(self, theta, grad, tmp, slots, opt):
+        s = slots["s"]
         _decay_add_square(s, opt.beta, grad, tmp, 1.0)
         np.sqrt(s, out=tmp)
         np.add(tmp, opt.epsilon, out=tmp)
@@ -393,12 +430,13 @@ class _FlatRMSProp(FlatOptimizer):
         np.subtract(theta, grad, out=theta)
 
 
-class _FlatAdam(FlatOptimizer):
+class _FlatAdam(_Blocked):
     """Adam with bias correction, fused over the flat buffer, with ``grad = (1 − β1) dP``.
 
     ``v = β1 v + grad``, ``s = β2 s + (1 − β2)/(1 − β1)² · grad²``, and the generic
     ``P -= lr · v̂ / (√ŝ + ε)`` with ``v̂ = v/c1``, ``ŝ = s/c2``, ``c_i = 1 − β_i^t`` is
-    ``P -= (lr √c2 / c1) · v / (√s + ε √c2)``: eleven whole-buffer passes.
+    ``P -= (lr √c2 / c1) · v / (√s + ε √c2)``: eleven passes (block by block over a large
+    buffer).
     """
 
     slot_names = ("v", "s")
@@ -406,9 +444,8 @@ class _FlatAdam(FlatOptimizer):
     def grad_scale(self, opt):
         return 1.0 - opt.beta1
 
-    def update(self, theta, grad, tmp, opt):
-        self.t += 1
-        v, s = self.slots["v"], self.slots["s"]
+    def _apply(self, theta, grad, tmp, slots, opt):
+        v, s = slots["v"], slots["s"]
         b1, b2 = opt.beta1, opt.beta2
         _decay_add_square(s, b2, grad, tmp, (1.0 - b2) / (1.0 - b1) ** 2)
         np.multiply(v, b1, out=v)
