@@ -50,6 +50,7 @@ from typing import Any, cast
 import numpy as np
 
 from ..activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from ..minibatches import batch_bounds
 from ..network import BN_EPSILON, BN_MOMENTUM
 from ..optimizers import GD, Adam, Momentum, RMSProp
 from ._flat import FlatEngine, FlatOptimizer
@@ -386,9 +387,9 @@ class _Blocked(FlatOptimizer):
         if self._views is None or self._views[0] != key:
             n = theta.shape[0]
             step = BLOCK if n >= BLOCKED_FROM else max(n, 1)
-            blocks = [(theta[a:a + step], grad[a:a + step], tmp[a:a + step],
-                       {k: v[a:a + step] for k, v in self.slots.items()})
-                      for a in range(0, n, step)]
+            blocks = [(theta[a:b], grad[a:b], tmp[a:b],
+                       {k: v[a:b] for k, v in self.slots.items()})
+                      for a, b in batch_bounds(n, step)]
             self._views = (key, blocks)
         return self._views[1]
 
