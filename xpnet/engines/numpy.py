@@ -365,8 +365,9 @@ class _FlatGD(FlatOptimizer):
 #: whole (mnist-10's 109 386 parameters: blocks gained nothing, the buffers stay in cache).
 BLOCK = 65_536
 #: Flat buffers from this size on are updated block by block: the wide network's 1.86 M
-#: parameters took 16-22 ms per Adam step whole (each pass streamed 7.4 MB buffers from
-#: memory) and 9.6-11 ms in blocks (``bench/README.md``, issue-16 notes of 2026-12-02).
+#: parameters took 7.2-10.6 ms per Adam step whole (each pass streams 7.4 MB buffers from
+#: memory) and 5.6-7.3 ms in blocks (``bench/blocked_update.py``; ``bench/README.md``,
+#: issue-16 notes of 2026-12-02).
 BLOCKED_FROM = 4 * BLOCK
 
 
